@@ -1,0 +1,49 @@
+//! Problems found in a package, as data.
+
+use serde::Serialize;
+
+use crate::model::Location;
+
+/// How bad a problem is. An `Error` makes the package not importable; a `Warning` is
+/// worth telling the author but the package still plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One problem, with where it is and a sentence a course author understands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// A stable, machine-readable code such as `malformed-xml` or `missing-resource`
+    /// (for cmi5, the spec's requirement id is added to the message).
+    pub code: &'static str,
+    pub location: Location,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, location: Location, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Error, code, location, message: message.into() }
+    }
+    pub fn warning(code: &'static str, location: Location, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, code, location, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let severity = match self.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(f, "{}: {severity}[{}]: {}", self.location, self.code, self.message)
+    }
+}
+
+/// `true` when none of the diagnostics is an error.
+pub fn is_importable(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().all(|d| d.severity != Severity::Error)
+}
