@@ -2,7 +2,7 @@
 //!
 //! Build a [`Sequencer`] from a parsed organization, then drive it with navigation requests:
 //!
-//! ```ignore
+//! ```text
 //! let mut seq = Sequencer::new(&org, &package.sequencing_collection, seed)?;
 //! let outcome = seq.navigate(&NavigationRequest::Start, now)?;   // Delivered { activity, .. }
 //! seq.report(&RuntimeReport { completion_status: Some(CompletionStatus::Completed), ..Default::default() });
@@ -490,12 +490,12 @@ impl Sequencer {
             abandon_all: current.is_some(),
             ..NavigationValidity::default()
         };
-        if let Some(cur) = current {
-            if let Some(parent) = self.tree.def(cur).parent {
-                let control = &self.tree.def(parent).control;
-                validity.continue_ = control.flow;
-                validity.previous = control.flow && !control.forward_only && self.previous_delivers(cur, now);
-            }
+        if let Some(cur) = current
+            && let Some(parent) = self.tree.def(cur).parent
+        {
+            let control = &self.tree.def(parent).control;
+            validity.continue_ = control.flow;
+            validity.previous = control.flow && !control.forward_only && self.previous_delivers(cur, now);
         }
         let choice_exit_ok = |target: ActivityIndex| -> bool {
             let Some(cur) = current else { return true };

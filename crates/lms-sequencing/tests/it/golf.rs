@@ -1,0 +1,1 @@
+//! The golf sequencing examples, once `lms_package` can parse manifests.
