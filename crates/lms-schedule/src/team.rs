@@ -1,0 +1,95 @@
+//! The manager's team view: for direct and indirect reports only — bookings, attendance
+//! and mandatory-training status.
+//!
+//! The row types below are closed: they have no field (and no free-form map) that could
+//! carry a score, a time spent or any other learning-analytics value, so a view built from
+//! them cannot leak one, whatever the store puts in. The caller writes an audit-log entry
+//! for every view it serves (the store's job).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::attendance::AttendanceStatus;
+use crate::booking::BookingStatus;
+use crate::ids::{OfferingId, OrgUnitId, PersonId, RequirementId, SessionId};
+use crate::mandatory::TrainingStatus;
+use crate::org::OrgTree;
+use crate::ScheduleError;
+
+/// A booking as a manager may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamBooking {
+    pub offering: OfferingId,
+    pub course_title: String,
+    pub status: BookingStatus,
+    pub first_session_at: Option<DateTime<Utc>>,
+}
+
+/// An attendance mark as a manager may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamAttendance {
+    pub offering: OfferingId,
+    pub session: SessionId,
+    pub session_starts_at: DateTime<Utc>,
+    pub status: AttendanceStatus,
+}
+
+/// A mandatory-training status as a manager may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamMandatory {
+    pub requirement: RequirementId,
+    pub title: String,
+    pub status: TrainingStatus,
+    pub due_at: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// The training records of one person, restricted to what a manager may see.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PersonRecords {
+    pub bookings: Vec<TeamBooking>,
+    pub attendance: Vec<TeamAttendance>,
+    pub mandatory: Vec<TeamMandatory>,
+}
+
+/// One report in the view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamMember {
+    pub person: PersonId,
+    pub org_unit: OrgUnitId,
+    /// In a unit the manager heads, or heading a unit directly below one.
+    pub direct: bool,
+    pub records: PersonRecords,
+}
+
+/// The team view of one manager, members ordered by personnel number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamView {
+    pub manager: PersonId,
+    pub members: Vec<TeamMember>,
+}
+
+/// Builds the view: every direct and indirect report of `manager` (see
+/// [`OrgTree::reports_of`]) with their records (empty if `records` has none). A known person
+/// who heads no unit gets an empty view; an unknown one an error.
+pub fn team_view(tree: &OrgTree, manager: &PersonId, records: &BTreeMap<PersonId, PersonRecords>) -> Result<TeamView, ScheduleError> {
+    if tree.person(manager).is_none() {
+        return Err(ScheduleError::UnknownPerson { person: manager.clone() });
+    }
+    let managed = tree.units_managed_by(manager);
+    let members = tree
+        .reports_of(manager)
+        .into_iter()
+        .filter_map(|person| {
+            let row = tree.person(&person)?;
+            let unit = tree.unit(&row.org_unit)?;
+            let direct = managed.contains(&unit.id)
+                || (unit.manager.as_ref() == Some(&person) && unit.parent.as_ref().is_some_and(|p| managed.contains(p)));
+            let records = records.get(&person).cloned().unwrap_or_default();
+            Some(TeamMember { org_unit: row.org_unit.clone(), person, direct, records })
+        })
+        .collect();
+    Ok(TeamView { manager: manager.clone(), members })
+}
