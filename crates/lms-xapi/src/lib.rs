@@ -1,1 +1,62 @@
-//! lms-xapi
+//! lms-xapi: the pure xAPI core of the Learning Record Store (xAPI 1.0.3 and 2.0.0 / IEEE 9274.1.1).
+//!
+//! No IO, no clock, no randomness: the server passes in bytes, parsed JSON, the credential's
+//! authority, the time of storage and an id generator, and gets values back.
+//!
+//! * [`validate_statement`] / [`validate_statements`]: the full data-model rules, with the JSON
+//!   path of the first violation ([`XapiError::Invalid`]).
+//! * [`prepare_statement`] / [`prepare_statements`]: validation plus what storage needs (the
+//!   stored JSON and a [`StatementIndex`]).
+//! * [`statements_equivalent`]: is a re-sent statement with a known id the same one (→ 204) or a
+//!   conflict (→ 409)? The rules are in [`equality`].
+//! * [`format_ids`] / [`format_canonical`]: the `format` query parameter's output forms.
+//! * [`StatementQuery::parse`]: the `GET /statements` parameters, checked.
+//! * [`parse_multipart`], [`check_attachment_parts`], [`check_signature`]: statements with
+//!   attachments and JWS-signed statements.
+//! * [`XapiVersion::from_header`], [`parse_agent_param`], [`merge_documents`], [`etag`].
+//!
+//! ```
+//! use lms_xapi::{XapiVersion, prepare_statement};
+//! let version = XapiVersion::from_header("2.0.0").unwrap();
+//! let statement: serde_json::Value = serde_json::from_str(r#"{
+//!     "actor": {"mbox": "mailto:ann@example.com"},
+//!     "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en-US": "completed"}},
+//!     "object": {"id": "http://example.com/course/1"}
+//! }"#).unwrap();
+//! let authority = serde_json::json!({"account": {"homePage": "https://lms.example", "name": "client"}});
+//! let stored = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+//! let prepared = prepare_statement(statement, version, &authority, stored, uuid::Uuid::nil).unwrap();
+//! assert_eq!(prepared.index.actor_key.as_deref(), Some("mbox:mailto:ann@example.com"));
+//! ```
+
+mod actor;
+mod document;
+pub mod equality;
+mod error;
+mod format;
+mod multipart;
+mod path;
+mod prepare;
+mod query;
+mod signature;
+pub mod syntax;
+mod validate;
+mod version;
+
+pub use actor::{ActorKind, AgentParam, Ifi, parse_agent_param};
+pub use document::{etag, etag_matches, merge_documents};
+pub use equality::statements_equivalent;
+pub use error::XapiError;
+pub use format::{format_canonical, format_ids, parse_accept_language};
+pub use multipart::{AttachmentPart, MultipartBody, check_attachment_parts, parse_multipart};
+pub use prepare::{
+    ActivityRecord, PreparedStatement, StatementIndex, StatementObject, prepare_statement,
+    prepare_statements,
+};
+pub use query::{StatementFormat, StatementQuery};
+pub use signature::{SignatureCheck, check_signature};
+pub use validate::{
+    USAGE_TYPE_SIGNATURE, VERB_VOIDED, validate_activity, validate_actor, validate_statement,
+    validate_statements,
+};
+pub use version::XapiVersion;
