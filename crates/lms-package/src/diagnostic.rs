@@ -18,7 +18,7 @@ pub enum Severity {
 pub struct Diagnostic {
     pub severity: Severity,
     /// A stable, machine-readable code such as `malformed-xml` or `missing-resource`
-    /// (for cmi5, the spec's requirement id is added to the message).
+    /// (for cmi5, the message names the section of the cmi5 specification).
     pub code: &'static str,
     pub location: Location,
     pub message: String,

@@ -297,6 +297,10 @@ pub struct Location {
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.file.is_empty() {
+            // A problem with the package as a whole (no manifest at all…).
+            return write!(f, "(package)");
+        }
         write!(f, "{}:{}:{}", self.file, self.line, self.column)
     }
 }
