@@ -165,6 +165,12 @@ impl<'a> Engine<'a> {
     pub fn completion(&self, a: ActivityIndex, k: Option<usize>) -> Tri {
         let def = self.t.def(a);
         let k = k.or(def.primary);
+        if k == def.primary
+            && def.completion_threshold.completed_by_measure
+            && let Some(measure) = self.progress_measure(a)
+        {
+            return Some(measure >= def.completion_threshold.min_progress_measure);
+        }
         if let Some(k) = k {
             for map in &def.objectives[k].adl_maps {
                 if map.read_completion_status

@@ -409,6 +409,30 @@ impl Sequencer {
                 if report.score_scaled.is_none() {
                     apply_measure(objective, reported.score_scaled);
                 }
+                if report.score_raw.is_none() {
+                    objective.raw_score = reported.score_raw;
+                }
+                if report.score_min.is_none() {
+                    objective.min_score = reported.score_min;
+                }
+                if report.score_max.is_none() {
+                    objective.max_score = reported.score_max;
+                }
+                if report.success_status.is_none() && reported.success_status.is_some() {
+                    st.success_reported = true;
+                }
+                if report.completion_status.is_none()
+                    && let Some(status) = reported.completion_status
+                {
+                    set_completion(st, completion_value(status));
+                    st.completion_reported = true;
+                }
+                if report.progress_measure.is_none()
+                    && let Some(pm) = reported.progress_measure.filter(|p| p.is_finite())
+                {
+                    st.attempt_completion_amount_status = true;
+                    st.attempt_completion_amount = pm;
+                }
                 continue;
             }
             let objective = &mut st.objectives[k];
@@ -560,6 +584,14 @@ fn engine_is_available(engine: &Engine<'_>, a: ActivityIndex) -> bool {
         walk = parent;
     }
     true
+}
+
+fn completion_value(status: CompletionStatus) -> Option<bool> {
+    match status {
+        CompletionStatus::Completed => Some(true),
+        CompletionStatus::Incomplete | CompletionStatus::NotAttempted => Some(false),
+        CompletionStatus::Unknown => None,
+    }
 }
 
 fn set_completion(st: &mut ActivityState, completed: Option<bool>) {
