@@ -61,6 +61,12 @@ pub(crate) enum SeqOutcome {
     Nothing,
 }
 
+/// Objective ids compared loosely as a last resort: `%20` escapes and whitespace dropped
+/// (manifests in the wild, and the ADL suite, write the same id both ways).
+pub(crate) fn normalize_objective_id(id: &str) -> String {
+    id.replace("%20", "").chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 /// Three-valued logic of rule conditions.
 type Tri = Option<bool>;
 
@@ -118,7 +124,15 @@ impl<'a> Engine<'a> {
     pub fn objective_index(&self, a: ActivityIndex, id: Option<&str>) -> Option<usize> {
         let def = self.t.def(a);
         match id {
-            Some(id) if !id.is_empty() => def.objectives.iter().position(|o| o.id == id).or(def.primary),
+            Some(id) if !id.is_empty() => def
+                .objectives
+                .iter()
+                .position(|o| o.id == id)
+                .or_else(|| {
+                    let wanted = normalize_objective_id(id);
+                    def.objectives.iter().position(|o| normalize_objective_id(&o.id) == wanted)
+                })
+                .or(def.primary),
             _ => def.primary,
         }
     }
@@ -129,6 +143,9 @@ impl<'a> Engine<'a> {
 
     /// Objective satisfied status, global read maps first.
     pub fn obj_satisfied(&self, a: ActivityIndex, k: usize) -> Tri {
+        if !self.t.def(a).delivery.tracked {
+            return None;
+        }
         let def = &self.t.def(a).objectives[k];
         if def.satisfied_by_measure {
             if !self.measure_satisfaction_allowed(a) {
@@ -148,6 +165,9 @@ impl<'a> Engine<'a> {
     }
 
     pub fn obj_measure(&self, a: ActivityIndex, k: usize) -> Option<f64> {
+        if !self.t.def(a).delivery.tracked {
+            return None;
+        }
         let def = &self.t.def(a).objectives[k];
         for map in &def.maps {
             if map.read_normalized_measure
@@ -164,6 +184,9 @@ impl<'a> Engine<'a> {
     /// Completion of an activity (primary objective) or of a non-primary objective.
     pub fn completion(&self, a: ActivityIndex, k: Option<usize>) -> Tri {
         let def = self.t.def(a);
+        if !def.delivery.tracked {
+            return None;
+        }
         let k = k.or(def.primary);
         if k == def.primary
             && def.completion_threshold.completed_by_measure
@@ -194,6 +217,9 @@ impl<'a> Engine<'a> {
 
     pub fn progress_measure(&self, a: ActivityIndex) -> Option<f64> {
         let def = self.t.def(a);
+        if !def.delivery.tracked {
+            return None;
+        }
         if let Some(k) = def.primary {
             for map in &def.objectives[k].adl_maps {
                 if map.read_progress_measure
@@ -948,6 +974,10 @@ impl<'a> Engine<'a> {
     }
 
     fn rollup_activity(&mut self, a: ActivityIndex) {
+        if !self.t.def(a).delivery.tracked {
+            // No tracking status is kept for an untracked activity.
+            return;
+        }
         if self.t.def(a).is_leaf() {
             self.write_maps(a);
             return;

@@ -399,7 +399,12 @@ impl Sequencer {
             if reported.id.is_empty() {
                 continue;
             }
-            let Some(k) = def.objectives.iter().position(|o| o.id == reported.id) else { continue };
+            let Some(k) = def.objectives.iter().position(|o| o.id == reported.id).or_else(|| {
+                let wanted = engine::normalize_objective_id(&reported.id);
+                def.objectives.iter().position(|o| engine::normalize_objective_id(&o.id) == wanted)
+            }) else {
+                continue;
+            };
             if def.primary == Some(k) {
                 // cmi.success_status / cmi.score win for the primary objective; fill gaps only.
                 let objective = &mut st.objectives[k];
