@@ -8,6 +8,8 @@
 //! May differ (ignored):
 //! * `authority`, `stored` and `version`: the LRS sets or may set them;
 //! * `id` when only one side has it (a signed statement's JWS payload may lack it);
+//! * `timestamp` when only one side has it (the LRS fills a missing timestamp in with `stored`,
+//!   so a re-sent statement without one matches the stored copy);
 //! * how a `timestamp` is written, when it names the same instant
 //!   (`2020-01-01T12:00:00Z` = `2020-01-01T13:00:00+01:00` = `2020-01-01T12:00:00.000Z`);
 //! * `result.duration` beyond hundredths of a second (2.0.0 §4.2.7: precision beyond 0.01 s is
@@ -32,16 +34,25 @@ use crate::{XapiVersion, syntax};
 /// Whether two (valid) statements are the same statement under the rules above.
 pub fn statements_equivalent(a: &Value, b: &Value) -> bool {
     let (Some(map_a), Some(map_b)) = (a.as_object(), b.as_object()) else { return a == b };
-    let compare_ids = map_a.contains_key("id") && map_b.contains_key("id");
-    normalize_statement(map_a, true, compare_ids) == normalize_statement(map_b, true, compare_ids)
+    let both = |key: &str| map_a.contains_key(key) && map_b.contains_key(key);
+    let options = Compare { ids: both("id"), timestamps: both("timestamp") };
+    normalize_statement(map_a, true, options) == normalize_statement(map_b, true, options)
 }
 
-fn normalize_statement(map: &Map<String, Value>, top_level: bool, compare_ids: bool) -> Value {
+/// Which top-level properties take part in the comparison.
+#[derive(Clone, Copy)]
+struct Compare {
+    ids: bool,
+    timestamps: bool,
+}
+
+fn normalize_statement(map: &Map<String, Value>, top_level: bool, compare: Compare) -> Value {
     let mut out = Map::new();
     for (key, value) in map {
         let normalized = match key.as_str() {
             "authority" | "stored" | "version" if top_level => continue,
-            "id" if top_level && !compare_ids => continue,
+            "id" if top_level && !compare.ids => continue,
+            "timestamp" if top_level && !compare.timestamps => continue,
             "id" => Value::String(value.as_str().unwrap_or_default().to_ascii_lowercase()),
             "actor" => normalize_actor(value),
             "verb" => normalize_verb(value),
@@ -96,7 +107,7 @@ fn normalize_object(value: &Value) -> Value {
     let Some(map) = value.as_object() else { return value.clone() };
     match map.get("objectType").and_then(Value::as_str) {
         Some("Agent" | "Group") => normalize_actor(value),
-        Some("SubStatement") => normalize_statement(map, false, true),
+        Some("SubStatement") => normalize_statement(map, false, Compare { ids: true, timestamps: true }),
         Some("StatementRef") => normalize_statement_ref(map),
         _ => normalize_activity(map),
     }

@@ -197,7 +197,7 @@ fn split_headers(part: &[u8]) -> Result<(Headers<'_>, &[u8]), XapiError> {
     };
     let head = std::str::from_utf8(head).map_err(|_| XapiError::multipart("part headers are not UTF-8"))?;
     let mut headers = Vec::new();
-    for line in head.split("\r\n") {
+    for line in head.split("\r\n").filter(|line| !line.is_empty()) {
         let (name, value) = line
             .split_once(':')
             .ok_or_else(|| XapiError::multipart(format!("malformed part header line {line:?}")))?;
