@@ -108,6 +108,9 @@ pub(crate) struct Engine<'a> {
     pub now: f64,
     /// True while a retry request is evaluated (dirty data from older attempts is ignored).
     pub retry: bool,
+    /// Reading for a SCO's data model rather than for sequencing: an untracked activity's
+    /// objectives still show what the global objectives hold.
+    pub for_runtime: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -143,7 +146,7 @@ impl<'a> Engine<'a> {
 
     /// Objective satisfied status, global read maps first.
     pub fn obj_satisfied(&self, a: ActivityIndex, k: usize) -> Tri {
-        if !self.t.def(a).delivery.tracked {
+        if !self.t.def(a).delivery.tracked && !self.for_runtime {
             return None;
         }
         let def = &self.t.def(a).objectives[k];
@@ -165,7 +168,7 @@ impl<'a> Engine<'a> {
     }
 
     pub fn obj_measure(&self, a: ActivityIndex, k: usize) -> Option<f64> {
-        if !self.t.def(a).delivery.tracked {
+        if !self.t.def(a).delivery.tracked && !self.for_runtime {
             return None;
         }
         let def = &self.t.def(a).objectives[k];
@@ -184,7 +187,7 @@ impl<'a> Engine<'a> {
     /// Completion of an activity (primary objective) or of a non-primary objective.
     pub fn completion(&self, a: ActivityIndex, k: Option<usize>) -> Tri {
         let def = self.t.def(a);
-        if !def.delivery.tracked {
+        if !def.delivery.tracked && !self.for_runtime {
             return None;
         }
         let k = k.or(def.primary);
@@ -217,7 +220,7 @@ impl<'a> Engine<'a> {
 
     pub fn progress_measure(&self, a: ActivityIndex) -> Option<f64> {
         let def = self.t.def(a);
-        if !def.delivery.tracked {
+        if !def.delivery.tracked && !self.for_runtime {
             return None;
         }
         if let Some(k) = def.primary {
