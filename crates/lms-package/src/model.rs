@@ -68,6 +68,45 @@ pub struct Package {
     pub sequencing_collection: SequencingCollection,
 }
 
+impl Package {
+    /// The resource an item launches, when it resolves.
+    pub fn resource_of(&self, item: &Item) -> Option<&Resource> {
+        let id = item.resource_ref.as_deref()?;
+        self.resources.iter().find(|r| r.identifier == id)
+    }
+
+    /// The URL to open for `item`: its resource's `href` with the item's `parameters` joined
+    /// as SCORM CAM describes (see [`append_parameters`]). cmi5 `launchParameters` are not
+    /// part of the URL (they travel in `LMS.LaunchData`). `None` when nothing is launched.
+    pub fn launch_url(&self, item: &Item) -> Option<String> {
+        let href = self.resource_of(item)?.href.as_deref()?;
+        match (self.standard, item.parameters.as_deref()) {
+            (Standard::Cmi5, _) | (_, None) => Some(href.to_string()),
+            (_, Some(parameters)) => Some(append_parameters(href, parameters)),
+        }
+    }
+}
+
+/// Joins launch `parameters` to `href` (SCORM 2004 CAM, "parameters" on `<item>`): a leading
+/// `?` or `&` becomes whichever separator `href` needs; a `#fragment` is added only when
+/// `href` has none; other text is appended as a query.
+pub fn append_parameters(href: &str, parameters: &str) -> String {
+    let parameters = parameters.trim();
+    if let Some(fragment) = parameters.strip_prefix('#') {
+        return if href.contains('#') || fragment.is_empty() { href.to_string() } else { format!("{href}#{fragment}") };
+    }
+    let query = parameters.trim_start_matches(['?', '&']);
+    if query.is_empty() {
+        return href.to_string();
+    }
+    let (base, fragment) = match href.find('#') {
+        Some(i) => (&href[..i], &href[i..]),
+        None => (href, ""),
+    };
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}{query}{fragment}")
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Organization {
     pub identifier: String,
@@ -195,6 +234,18 @@ impl HideLmsUi {
             "suspendAll" => Self::SuspendAll,
             _ => return None,
         })
+    }
+    /// The SCORM vocabulary token (`exitAll`, `suspendAll`…).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Previous => "previous",
+            Self::Continue => "continue",
+            Self::Exit => "exit",
+            Self::ExitAll => "exitAll",
+            Self::Abandon => "abandon",
+            Self::AbandonAll => "abandonAll",
+            Self::SuspendAll => "suspendAll",
+        }
     }
 }
 

@@ -89,10 +89,9 @@ fn render_item(out: &mut String, depth: usize, item: &Item, package: &Package) {
     let pad = "  ".repeat(depth);
     let _ = write!(out, "{pad}item {} \"{}\"", item.identifier, item.title);
     if let Some(rid) = &item.resource_ref {
-        let href = package.resources.iter().find(|r| &r.identifier == rid).and_then(|r| r.href.as_deref());
-        match href {
-            Some(h) => {
-                let _ = write!(out, " -> {rid} ({h}{})", item.parameters.as_deref().unwrap_or(""));
+        match package.launch_url(item) {
+            Some(url) => {
+                let _ = write!(out, " -> {rid} ({url})");
             }
             None => {
                 let _ = write!(out, " -> {rid}");
@@ -105,8 +104,8 @@ fn render_item(out: &mut String, depth: usize, item: &Item, package: &Package) {
     out.push('\n');
     let inner = depth * 2 + 2;
     let inner_pad = " ".repeat(inner);
-    if item.resource_ref.is_none() {
-        if let Some(p) = &item.parameters {
+    if let Some(p) = &item.parameters {
+        if item.resource_ref.is_none() || package.standard == Standard::Cmi5 {
             let _ = writeln!(out, "{inner_pad}parameters: {p}");
         }
     }
@@ -117,7 +116,7 @@ fn render_item(out: &mut String, depth: usize, item: &Item, package: &Package) {
         write_serialized(out, inner, "launch", &item.launch);
     }
     if !item.hide_lms_ui.is_empty() {
-        let names: Vec<String> = item.hide_lms_ui.iter().map(|h| scalar(&serde_json::to_value(h).unwrap_or(Value::Null))).collect();
+        let names: Vec<&str> = item.hide_lms_ui.iter().map(|h| h.as_str()).collect();
         let _ = writeln!(out, "{inner_pad}hideLMSUI: {}", names.join(", "));
     }
     for map in &item.data_maps {
@@ -184,7 +183,8 @@ fn write_value(out: &mut String, indent: usize, key: &str, value: &Value) {
             if shown.iter().all(|(_, v)| !v.is_object() && !v.is_array()) {
                 // All scalars: one line.
                 let inline: Vec<String> = shown.iter().map(|(k, v)| format!("{k}={}", scalar(v))).collect();
-                let _ = writeln!(out, "{pad}{label} {}", inline.join(" "));
+                let inline = if inline.is_empty() { "(empty)".to_string() } else { inline.join(" ") };
+                let _ = writeln!(out, "{pad}{label} {inline}");
                 return;
             }
             let _ = writeln!(out, "{pad}{label}");

@@ -145,7 +145,11 @@ fn build(
         Some("2004 3rd edition") => (Standard::Scorm2004, Some(Scorm2004Edition::Third)),
         Some("2004 4th edition") => (Standard::Scorm2004, Some(Scorm2004Edition::Fourth)),
         Some(other) => {
-            let (standard, edition) = guess();
+            let (standard, edition) = if other.contains("2004") {
+                (Standard::Scorm2004, Some(Scorm2004Edition::Fourth))
+            } else {
+                guess()
+            };
             let element = schema_version_el.unwrap_or(root);
             r.warning(
                 "unknown-schema-version",
@@ -189,6 +193,7 @@ fn build(
     let manifest_base = root.attr_ns(Ns::Xml, "base").unwrap_or("");
     let mut resources = Vec::new();
     let mut resource_ids = HashMap::new();
+    let mut rejected_hrefs: HashSet<String> = HashSet::new();
     match root.child(Ns::Cp, "resources") {
         None => st.r.error("missing-element", root, "The manifest has no <resources> element.".to_string()),
         Some(resources_el) => {
@@ -230,7 +235,13 @@ fn build(
                     }
                 };
                 let href = match res_el.attr("href").map(str::trim) {
-                    Some(h) if !h.is_empty() => join(res_el, h, &mut st),
+                    Some(h) if !h.is_empty() => {
+                        let joined = join(res_el, h, &mut st);
+                        if joined.is_none() {
+                            rejected_hrefs.insert(id.clone());
+                        }
+                        joined
+                    }
                     _ => None,
                 };
                 let mut files = Vec::new();
@@ -342,7 +353,8 @@ fn build(
         }
         let is_default = default_organization.as_deref().is_none_or(|d| d == org.identifier);
         let mut count = 0;
-        link_items(&org.items, &resource_by_id, &collection, &mut st, checks, &mut launched, &mut count);
+        let links = Links { resources: &resource_by_id, collection: &collection, rejected_hrefs: &rejected_hrefs };
+        link_items(&org.items, &links, &mut st, checks, &mut launched, &mut count);
         if is_default {
             launchable_in_default += count;
         }
@@ -414,11 +426,16 @@ fn check_sequencing_ref(seq: &Sequencing, collection: &SequencingCollection, r: 
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+struct Links<'a> {
+    resources: &'a HashMap<&'a str, &'a Resource>,
+    collection: &'a SequencingCollection,
+    /// Resources whose `href` was refused (already reported).
+    rejected_hrefs: &'a HashSet<String>,
+}
+
 fn link_items(
     items: &[Item],
-    resources: &HashMap<&str, &Resource>,
-    collection: &SequencingCollection,
+    links: &Links<'_>,
     st: &mut State<'_>,
     checks: &mut Vec<PlannedCheck>,
     launched: &mut HashSet<String>,
@@ -427,11 +444,11 @@ fn link_items(
     for item in items {
         if let Some(seq) = &item.sequencing {
             if let Some(root) = st.r.doc.root.as_ref() {
-                check_sequencing_ref(seq, collection, &mut st.r, root);
+                check_sequencing_ref(seq, links.collection, &mut st.r, root);
             }
         }
         match &item.resource_ref {
-            Some(rid) => match resources.get(rid.as_str()) {
+            Some(rid) => match links.resources.get(rid.as_str()) {
                 None => {
                     let message = format!(
                         "The item \"{}\" refers to the resource \"{rid}\", which the manifest does not define.",
@@ -450,6 +467,7 @@ fn link_items(
                             whose: format!("item \"{}\"", item.identifier),
                         });
                     }
+                    None if links.rejected_hrefs.contains(rid) => {}
                     None => {
                         let message = format!(
                             "The item \"{}\" launches the resource \"{rid}\", which has no `href`, so there is nothing to start.",
@@ -468,7 +486,7 @@ fn link_items(
             }
             None => {}
         }
-        link_items(&item.children, resources, collection, st, checks, launched, launchable);
+        link_items(&item.children, links, st, checks, launched, launchable);
     }
 }
 
