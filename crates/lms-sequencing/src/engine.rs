@@ -61,8 +61,9 @@ pub(crate) enum SeqOutcome {
     Nothing,
 }
 
-/// Objective ids compared loosely as a last resort: `%20` escapes and whitespace dropped
-/// (manifests in the wild, and the ADL suite, write the same id both ways).
+/// Objective ids compared loosely: `%20` escapes and whitespace dropped (manifests in the
+/// wild, and the ADL suite, write the same id both ways). Global objective ids are stored in
+/// this form.
 pub(crate) fn normalize_objective_id(id: &str) -> String {
     id.replace("%20", "").chars().filter(|c| !c.is_whitespace()).collect()
 }

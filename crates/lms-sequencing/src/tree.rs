@@ -10,6 +10,7 @@ use lms_package::sequencing::{
 use lms_package::{CompletionThreshold, Item, Organization};
 
 use crate::duration::parse_iso_duration;
+use crate::engine::normalize_objective_id;
 use crate::error::SequencingError;
 
 /// Index of an activity in the tree arena (0 is the root, then items in document order).
@@ -299,18 +300,32 @@ fn resolve(seq: Option<&Sequencing>, collection: &SequencingCollection, activity
 
 fn objective_def(objective: &lms_package::sequencing::Objective, primary: bool, seq: &Sequencing) -> ObjectiveDef {
     let id = objective.id.clone().unwrap_or_default();
+    let wanted = normalize_objective_id(&id);
     let adl_maps = seq
         .adl_objectives
         .iter()
-        .filter(|adl| !id.is_empty() && adl.objective_id == id)
+        .filter(|adl| !id.is_empty() && (adl.objective_id == id || normalize_objective_id(&adl.objective_id) == wanted))
         .flat_map(|adl| adl.map_info.iter().cloned())
+        .map(|mut map| {
+            map.target_objective_id = normalize_objective_id(&map.target_objective_id);
+            map
+        })
+        .collect();
+    let maps = objective
+        .map_info
+        .iter()
+        .cloned()
+        .map(|mut map| {
+            map.target_objective_id = normalize_objective_id(&map.target_objective_id);
+            map
+        })
         .collect();
     ObjectiveDef {
         id,
         primary,
         satisfied_by_measure: objective.satisfied_by_measure,
         min_normalized_measure: objective.min_normalized_measure,
-        maps: objective.map_info.clone(),
+        maps,
         adl_maps,
     }
 }
