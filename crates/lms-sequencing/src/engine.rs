@@ -192,11 +192,9 @@ impl<'a> Engine<'a> {
             return None;
         }
         let k = k.or(def.primary);
-        if k == def.primary
-            && def.completion_threshold.completed_by_measure
-            && let Some(measure) = self.progress_measure(a)
-        {
-            return Some(measure >= def.completion_threshold.min_progress_measure);
+        if k == def.primary && def.completion_threshold.completed_by_measure {
+            // Completion is decided by the progress measure alone.
+            return self.progress_measure(a).map(|m| m >= def.completion_threshold.min_progress_measure);
         }
         if let Some(k) = k {
             for map in &def.objectives[k].adl_maps {
@@ -1223,15 +1221,19 @@ impl<'a> Engine<'a> {
                 None => {}
             }
         }
-        if included == 0 {
-            return false;
-        }
+        // As the ADL reference implementation (which the conformance suite was validated
+        // against) does: `all` and `none` hold for an empty contributing set; the counting
+        // sets need at least one child whose condition is known.
+        let all_unknown = trues + falses == 0;
         match set {
-            ChildActivitySet::All => trues == included,
+            ChildActivitySet::All => included == 0 || trues == included,
             ChildActivitySet::Any => trues > 0,
             ChildActivitySet::None => falses == included,
-            ChildActivitySet::AtLeastCount => trues >= minimum_count as usize,
-            ChildActivitySet::AtLeastPercent => (trues as f64) / (included as f64) >= minimum_percent - 1e-9,
+            ChildActivitySet::AtLeastCount => !all_unknown && trues >= minimum_count as usize,
+            ChildActivitySet::AtLeastPercent => {
+                let needed = (minimum_percent * included as f64 + 0.5).floor() as usize;
+                !all_unknown && trues >= needed
+            }
         }
     }
 
