@@ -103,7 +103,7 @@ impl Table {
     fn column(&self, names: &[&str]) -> Option<usize> {
         names.iter().find_map(|n| self.header.iter().position(|h| h == n))
     }
-    fn get<'r>(row: &'r Row, column: Option<usize>) -> &'r str {
+    fn get(row: &Row, column: Option<usize>) -> &str {
         column.and_then(|c| row.fields.get(c)).map(String::as_str).unwrap_or("")
     }
     fn location(&self, line: u32) -> Location {

@@ -163,7 +163,8 @@ mod tests {
 
     #[test]
     fn joins_bases_and_hrefs() {
-        let cases: [(&str, &[&str], &str, Result<String, JoinError>); 8] = [
+        type Case<'a> = (&'a str, &'a [&'a str], &'a str, Result<String, JoinError>);
+        let cases: [Case<'_>; 8] = [
             ("", &[], "index.html", Ok("index.html".into())),
             ("", &["resources/"], "a.htm?x=1", Ok("resources/a.htm?x=1".into())),
             ("", &["common"], "LMSTest.jar", Ok("common/LMSTest.jar".into())),

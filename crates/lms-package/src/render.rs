@@ -104,11 +104,10 @@ fn render_item(out: &mut String, depth: usize, item: &Item, package: &Package) {
     out.push('\n');
     let inner = depth * 2 + 2;
     let inner_pad = " ".repeat(inner);
-    if let Some(p) = &item.parameters {
-        if item.resource_ref.is_none() || package.standard == Standard::Cmi5 {
+    if let Some(p) = &item.parameters
+        && (item.resource_ref.is_none() || package.standard == Standard::Cmi5) {
             let _ = writeln!(out, "{inner_pad}parameters: {p}");
         }
-    }
     if let Some(p) = &item.prerequisites {
         let _ = writeln!(out, "{inner_pad}prerequisites: {p}");
     }
@@ -179,7 +178,7 @@ fn write_value(out: &mut String, indent: usize, key: &str, value: &Value) {
         }
         Value::Object(fields) => {
             let shown: Vec<(&String, &Value)> =
-                fields.iter().filter(|(k, v)| *k != "location" && !(is_empty(v) && !v.is_object())).collect();
+                fields.iter().filter(|(k, v)| *k != "location" && (v.is_object() || !is_empty(v))).collect();
             if shown.iter().all(|(_, v)| !v.is_object() && !v.is_array()) {
                 // All scalars: one line.
                 let inline: Vec<String> = shown.iter().map(|(k, v)| format!("{k}={}", scalar(v))).collect();

@@ -369,8 +369,8 @@ fn build(
                 st.r.diagnostics.push(crate::Diagnostic::warning("missing-dependency", resource.location.clone(), message));
             }
         }
-        if let Some(href) = &resource.href {
-            if !launched.contains(&resource.identifier) {
+        if let Some(href) = &resource.href
+            && !launched.contains(&resource.identifier) {
                 checks.push(PlannedCheck {
                     href: href.clone(),
                     location: resource.location.clone(),
@@ -378,7 +378,6 @@ fn build(
                     whose: format!("resource \"{}\"", resource.identifier),
                 });
             }
-        }
     }
     if launchable_in_default == 0 && orgs_el.is_some() {
         let element = orgs_el.unwrap_or(root);
@@ -416,14 +415,13 @@ fn quoted_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
 }
 
 fn check_sequencing_ref(seq: &Sequencing, collection: &SequencingCollection, r: &mut Reporter<'_>, _near: &Element) {
-    if let Some(id_ref) = &seq.id_ref {
-        if collection.get(id_ref).is_none() {
+    if let Some(id_ref) = &seq.id_ref
+        && collection.get(id_ref).is_none() {
             let message = format!(
                 "This <sequencing> refers to IDRef \"{id_ref}\", which is not in the <sequencingCollection>."
             );
             r.diagnostics.push(crate::Diagnostic::error("unknown-sequencing-reference", seq.location.clone(), message));
         }
-    }
 }
 
 struct Links<'a> {
@@ -442,11 +440,10 @@ fn link_items(
     launchable: &mut usize,
 ) {
     for item in items {
-        if let Some(seq) = &item.sequencing {
-            if let Some(root) = st.r.doc.root.as_ref() {
+        if let Some(seq) = &item.sequencing
+            && let Some(root) = st.r.doc.root.as_ref() {
                 check_sequencing_ref(seq, links.collection, &mut st.r, root);
             }
-        }
         match &item.resource_ref {
             Some(rid) => match links.resources.get(rid.as_str()) {
                 None => {
@@ -519,12 +516,11 @@ fn parse_item(element: &Element, st: &mut State<'_>) -> Item {
     if let Some(el) = adlcp_text(element, "completionThreshold") {
         let mut threshold = CompletionThreshold::default();
         let text = el.text_trimmed();
-        if !text.is_empty() {
-            if let Some(v) = st.r.decimal_text(el, "The completion threshold", text, (0.0, 1.0), E) {
+        if !text.is_empty()
+            && let Some(v) = st.r.decimal_text(el, "The completion threshold", text, (0.0, 1.0), E) {
                 threshold.completed_by_measure = true;
                 threshold.min_progress_measure = v;
             }
-        }
         if el.attr("completedByMeasure").is_some() {
             threshold.completed_by_measure = st.r.boolean(el, Ns::None, "completedByMeasure", false, E);
         }

@@ -154,15 +154,14 @@ pub(crate) fn parse_sequencing(element: &Element, r: &mut Reporter<'_>) -> Seque
             (Ns::Imsss, "sequencingRules") => seq.sequencing_rules = Some(parse_rules(child, r)),
             (Ns::Imsss, "limitConditions") => {
                 let duration = child.attr("attemptAbsoluteDurationLimit").map(|s| s.trim().to_string());
-                if let Some(d) = &duration {
-                    if !is_iso_duration(d) {
+                if let Some(d) = &duration
+                    && !is_iso_duration(d) {
                         r.error(
                             "invalid-value",
                             child,
                             format!("`attemptAbsoluteDurationLimit=\"{d}\"` is not an ISO 8601 duration such as `PT1H30M`."),
                         );
                     }
-                }
                 for unsupported in [
                     "attemptExperiencedDurationLimit",
                     "activityAbsoluteDurationLimit",
@@ -313,8 +312,8 @@ fn check_objective_references(element: &Element, seq: &Sequencing, r: &mut Repor
     if let Some(rules) = &seq.sequencing_rules {
         let all = rules.pre_condition.iter().chain(&rules.exit_condition).chain(&rules.post_condition);
         for condition in all.flat_map(|rule| rule.conditions.iter()) {
-            if let Some(objective) = &condition.referenced_objective {
-                if !known.contains(&objective.as_str()) {
+            if let Some(objective) = &condition.referenced_objective
+                && !known.contains(&objective.as_str()) {
                     r.warning(
                         "unknown-objective",
                         element,
@@ -323,7 +322,6 @@ fn check_objective_references(element: &Element, seq: &Sequencing, r: &mut Repor
                         ),
                     );
                 }
-            }
         }
     }
 }

@@ -190,17 +190,15 @@ pub(crate) fn decode(bytes: &[u8], file: &str, diagnostics: &mut Vec<Diagnostic>
             let close = rest.find(quote)?;
             Some(rest[..close].to_string())
         });
-    if let Some(label) = declared {
-        if let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) {
-            if encoding != encoding_rs::UTF_8 {
+    if let Some(label) = declared
+        && let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes())
+            && encoding != encoding_rs::UTF_8 {
                 let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
                 if had_errors {
                     diagnostics.push(invalid_encoding(file, encoding.name()));
                 }
                 return text.into_owned();
             }
-        }
-    }
     match String::from_utf8_lossy(bytes) {
         Cow::Borrowed(s) => s.to_string(),
         Cow::Owned(s) => {
@@ -275,6 +273,8 @@ fn build_tree(text: &str, lines: &LineIndex, errors: &mut Vec<(usize, String)>) 
     let mut stack: Vec<Open> = Vec::new();
     let mut root: Option<Element> = None;
     let mut extra_roots = 0usize;
+    // After a syntax error the reader stops; the elements still open are closed silently.
+    let mut aborted = false;
 
     fn attach(stack: &mut [Open], root: &mut Option<Element>, extra_roots: &mut usize, element: Element) {
         if let Some(parent) = stack.last_mut() {
@@ -293,6 +293,7 @@ fn build_tree(text: &str, lines: &LineIndex, errors: &mut Vec<(usize, String)>) 
             Err(error) => {
                 let offset = (reader.error_position() as usize).max(start);
                 errors.push((offset, format!("The XML is not well-formed: {error}.")));
+                aborted = true;
                 break;
             }
         };
@@ -398,10 +399,12 @@ fn build_tree(text: &str, lines: &LineIndex, errors: &mut Vec<(usize, String)>) 
     }
     // Close whatever is still open.
     while let Some(unclosed) = stack.pop() {
-        errors.push((
-            unclosed.element.offset,
-            format!("The element <{}> is never closed before the end of the file.", unclosed.qname),
-        ));
+        if !aborted {
+            errors.push((
+                unclosed.element.offset,
+                format!("The element <{}> is never closed before the end of the file.", unclosed.qname),
+            ));
+        }
         attach(&mut stack, &mut root, &mut extra_roots, unclosed.element);
     }
     if root.is_none() && errors.is_empty() {

@@ -211,3 +211,39 @@ fn a_small_file_of_zeros_is_not_a_bomb() {
     let index = archive.index_of("blank.bin").unwrap();
     assert_eq!(archive.read_entry(index, &mut std::io::sink()).unwrap(), zeros.len() as u64);
 }
+
+#[test]
+fn damaged_archives_never_panic() {
+    let original = package_with(&[("media/a.txt", b"some text to compress, some text to compress")]);
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut opened = 0;
+    for round in 0..400 {
+        let mut bytes = original.clone();
+        if round % 4 == 0 {
+            bytes.truncate((next() as usize) % bytes.len());
+        } else {
+            for _ in 0..1 + next() % 4 {
+                let at = (next() as usize) % bytes.len();
+                bytes[at] = next() as u8;
+            }
+        }
+        if let Ok(mut archive) = SafeArchive::open(Cursor::new(&bytes), &ArchiveLimits::default()) {
+            opened += 1;
+            for index in 0..archive.entries().len() {
+                let mut out = Vec::new();
+                let result = archive.read_entry(index, &mut out);
+                // Whatever happens, no entry yields more than it declared.
+                assert!(out.len() as u64 <= archive.entries()[index].size);
+                let _ = result;
+            }
+        }
+        let _ = parse_zip_bytes(&bytes, &ArchiveLimits::default(), &ParseOptions::default());
+    }
+    assert!(opened > 0, "no mutation left a readable archive; the test exercises nothing");
+}

@@ -3,6 +3,7 @@
 
 mod corpus;
 mod hostile_zips;
+mod inputs;
 mod samples;
 
 use std::path::{Path, PathBuf};

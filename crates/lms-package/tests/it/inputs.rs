@@ -1,0 +1,128 @@
+//! Unusual and damaged structure files given straight to the parser (in memory): encodings,
+//! syntax errors, and mutated bytes that must never make it panic.
+
+use lms_package::{parse, MemorySource, ParseOptions, Parsed};
+
+const MANIFEST: &str = r#"<?xml version="1.0" encoding="ENCODING"?>
+<manifest identifier="m" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
+  <organizations default="o"><organization identifier="o"><title>Café élève</title>
+    <item identifier="i" identifierref="r"><title>Übung</title></item></organization></organizations>
+  <resources><resource identifier="r" type="webcontent" adlcp:scormType="sco" href="index.html"><file href="index.html"/></resource></resources>
+</manifest>"#;
+
+fn parse_manifest(bytes: Vec<u8>) -> Parsed {
+    let source = MemorySource::new([("imsmanifest.xml".to_string(), bytes), ("index.html".to_string(), b"x".to_vec())]);
+    parse(&source, &ParseOptions::default())
+}
+
+/// One line per diagnostic, `line:column code`, for compact expectations.
+fn summary(parsed: &Parsed) -> Vec<String> {
+    parsed.diagnostics.iter().map(|d| format!("{}:{} {}", d.location.line, d.location.column, d.code)).collect()
+}
+
+#[test]
+fn manifests_in_other_encodings_are_decoded() {
+    let utf8 = MANIFEST.replace("ENCODING", "UTF-8");
+    let latin1: Vec<u8> = MANIFEST.replace("ENCODING", "ISO-8859-1").chars().map(|c| c as u32 as u8).collect();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(MANIFEST.replace("ENCODING", "UTF-16").encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let mut utf8_bom = vec![0xEF, 0xBB, 0xBF];
+    utf8_bom.extend(utf8.as_bytes());
+    for (name, bytes) in [("utf-8", utf8.into_bytes()), ("latin-1", latin1), ("utf-16", utf16), ("utf-8 bom", utf8_bom)] {
+        let parsed = parse_manifest(bytes);
+        assert!(parsed.is_importable(), "{name}: {}", parsed.render());
+        let package = parsed.package.unwrap();
+        assert_eq!(package.title, "Café élève", "{name}");
+        assert_eq!(package.organizations[0].items[0].title, "Übung", "{name}");
+    }
+}
+
+#[test]
+fn xml_errors_are_located() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("unclosed attribute quote", r#"<manifest identifier="m><organizations/></manifest>"#, &["1:1 malformed-xml"]),
+        ("stray end tag", "<manifest identifier=\"m\">\n  </item>\n</manifest>", &["2:3 malformed-xml"]),
+        ("unclosed at end", "<manifest identifier=\"m\">\n  <organizations>", &["1:1 malformed-xml", "2:3 malformed-xml"]),
+        ("undefined entity", "<manifest identifier=\"m\">\n<metadata><schema>&nbsp;</schema></metadata></manifest>", &["2:19 malformed-xml"]),
+        ("empty file", "", &["1:1 malformed-xml"]),
+        ("wrong root", "<html/>", &["1:1 not-a-manifest"]),
+    ];
+    for (name, text, expected) in cases {
+        let parsed = parse_manifest(text.as_bytes().to_vec());
+        let got = summary(&parsed);
+        for e in *expected {
+            assert!(got.contains(&e.to_string()), "{name}: expected `{e}` in {got:?}");
+        }
+        assert!(!parsed.is_importable(), "{name}");
+    }
+}
+
+/// A tiny deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn mutated_structure_files_never_panic() {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content-samples");
+    let structure_files = [
+        "scorm2004-4th-sequencing/package/imsmanifest.xml",
+        "scorm12-basic/package/imsmanifest.xml",
+        "cmi5-basic/package/cmi5.xml",
+        "xapi-basic/package/tincan.xml",
+        "aicc-basic/package/course.au",
+        "aicc-basic/package/course.cst",
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut runs = 0;
+    for relative in structure_files {
+        let path = samples.join(relative);
+        let original = std::fs::read(&path).unwrap();
+        let dir = path.parent().unwrap();
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read(&p).unwrap()))
+            .collect();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        for round in 0..150 {
+            let mut bytes = original.clone();
+            match round % 3 {
+                0 => bytes.truncate((rng.next() as usize) % (bytes.len() + 1)),
+                1 => {
+                    for _ in 0..1 + rng.next() % 8 {
+                        let at = (rng.next() as usize) % bytes.len();
+                        let table = b"<>\"'&/=:?# \n\x00\xff,aZ";
+                        bytes[at] = table[(rng.next() as usize) % table.len()];
+                    }
+                }
+                _ => {
+                    let from = (rng.next() as usize) % bytes.len();
+                    let len = (rng.next() as usize) % 200;
+                    let chunk: Vec<u8> = bytes[from..(from + len).min(bytes.len())].to_vec();
+                    let at = (rng.next() as usize) % bytes.len();
+                    bytes.splice(at..at, chunk);
+                }
+            }
+            for file in files.iter_mut() {
+                if file.0 == name {
+                    file.1 = bytes.clone();
+                }
+            }
+            let source = MemorySource::new(files.clone());
+            let parsed = parse(&source, &ParseOptions::default());
+            // Every diagnostic names a file (or the whole package) and has a message.
+            assert!(parsed.diagnostics.iter().all(|d| !d.message.is_empty()));
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, 900);
+}
