@@ -165,7 +165,7 @@ impl<'a> Engine<'a> {
             }
         }
         let local = &self.st(a).objectives[k];
-        if local.progress_status && !(self.retry && local.dirty) { Some(local.satisfied_status) } else { None }
+        if local.progress_status && !(local.dirty && !self.for_runtime) { Some(local.satisfied_status) } else { None }
     }
 
     pub fn obj_measure(&self, a: ActivityIndex, k: usize) -> Option<f64> {
@@ -182,7 +182,7 @@ impl<'a> Engine<'a> {
             }
         }
         let local = &self.st(a).objectives[k];
-        if local.measure_status && !(self.retry && local.dirty) { Some(local.normalized_measure) } else { None }
+        if local.measure_status && !(local.dirty && !self.for_runtime) { Some(local.normalized_measure) } else { None }
     }
 
     /// Completion of an activity (primary objective) or of a non-primary objective.
@@ -206,11 +206,11 @@ impl<'a> Engine<'a> {
             }
             if Some(k) != def.primary {
                 let local = &self.st(a).objectives[k];
-                return if self.retry && local.dirty { None } else { local.completion_status };
+                return if local.dirty && !self.for_runtime { None } else { local.completion_status };
             }
         }
         let st = self.st(a);
-        if st.attempt_progress_status && !(self.retry && st.progress_dirty) {
+        if st.attempt_progress_status && !(st.progress_dirty && !self.for_runtime) {
             Some(st.attempt_completion_status)
         } else {
             None
@@ -233,7 +233,7 @@ impl<'a> Engine<'a> {
             }
         }
         let st = self.st(a);
-        if st.attempt_completion_amount_status && !(self.retry && st.progress_dirty) {
+        if st.attempt_completion_amount_status && !(st.progress_dirty && !self.for_runtime) {
             Some(st.attempt_completion_amount)
         } else {
             None
@@ -988,6 +988,12 @@ impl<'a> Engine<'a> {
         self.completion_measure_rollup(a);
         self.objective_rollup(a);
         self.progress_rollup(a);
+        // Rolled-up data is computed now, so it belongs to the current attempt.
+        let st = &mut self.s.activities[a];
+        st.progress_dirty = false;
+        if let Some(k) = self.t.def(a).primary {
+            st.objectives[k].dirty = false;
+        }
         self.write_maps(a);
     }
 
