@@ -1,1 +1,3 @@
-//! Cross-crate tests.
+//! Cross-crate tests: rules about the workspace itself.
+
+mod architecture;

@@ -1,1 +1,91 @@
-//! lms-server
+//! The thin HTTP server: axum routes over the store and the pure crates.
+//!
+//! `app(state)` builds the router, so tests drive it with `tower::ServiceExt::oneshot`
+//! without a socket; `serve` binds and runs it with graceful shutdown.
+
+mod error;
+mod extract;
+mod routes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use lms_package::archive::ArchiveLimits;
+use lms_store::Store;
+
+pub use error::{ApiError, ApiResult};
+
+/// Settings the routes need.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Largest accepted upload body in bytes (the zip as sent). Default 2 GiB.
+    pub max_upload_bytes: u64,
+    /// Limits applied to uploaded archives.
+    pub archive_limits: ArchiveLimits,
+    /// Where uploads are spooled while they arrive (inside the data folder).
+    pub spool_dir: PathBuf,
+}
+
+impl ServerConfig {
+    pub fn new(data_dir: &std::path::Path) -> Self {
+        ServerConfig {
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            archive_limits: ArchiveLimits::default(),
+            spool_dir: data_dir.join("spool"),
+        }
+    }
+}
+
+/// Shared by every request. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<ServerConfig>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: ServerConfig) -> std::io::Result<AppState> {
+        std::fs::create_dir_all(&config.spool_dir)?;
+        Ok(AppState { store, config: Arc::new(config) })
+    }
+}
+
+/// The whole HTTP API.
+pub fn app(state: AppState) -> Router {
+    routes::router(state)
+}
+
+/// Binds `addr` and serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
+pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    let store = state.store.clone();
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
