@@ -109,6 +109,9 @@ pub(crate) struct Engine<'a> {
     pub now: f64,
     /// True while a retry request is evaluated (dirty data from older attempts is ignored).
     pub retry: bool,
+    /// Set while rollup rule conditions are evaluated: like the ADL reference, rollup rules
+    /// (and retry) ignore children's data from an earlier attempt of the parent.
+    pub in_rollup: std::cell::Cell<bool>,
     /// Reading for a SCO's data model rather than for sequencing: an untracked activity's
     /// objectives still show what the global objectives hold.
     pub for_runtime: bool,
@@ -116,6 +119,10 @@ pub(crate) struct Engine<'a> {
 
 impl<'a> Engine<'a> {
     // ---------------------------------------------------------------- tracking reads
+
+    fn ignores_dirty(&self) -> bool {
+        (self.retry || self.in_rollup.get()) && !self.for_runtime
+    }
 
     fn st(&self, a: ActivityIndex) -> &ActivityState {
         &self.s.activities[a]
@@ -165,7 +172,7 @@ impl<'a> Engine<'a> {
             }
         }
         let local = &self.st(a).objectives[k];
-        if local.progress_status && !(local.dirty && !self.for_runtime) { Some(local.satisfied_status) } else { None }
+        if local.progress_status && !(local.dirty && self.ignores_dirty()) { Some(local.satisfied_status) } else { None }
     }
 
     pub fn obj_measure(&self, a: ActivityIndex, k: usize) -> Option<f64> {
@@ -182,7 +189,7 @@ impl<'a> Engine<'a> {
             }
         }
         let local = &self.st(a).objectives[k];
-        if local.measure_status && !(local.dirty && !self.for_runtime) { Some(local.normalized_measure) } else { None }
+        if local.measure_status && !(local.dirty && self.ignores_dirty()) { Some(local.normalized_measure) } else { None }
     }
 
     /// Completion of an activity (primary objective) or of a non-primary objective.
@@ -206,11 +213,11 @@ impl<'a> Engine<'a> {
             }
             if Some(k) != def.primary {
                 let local = &self.st(a).objectives[k];
-                return if local.dirty && !self.for_runtime { None } else { local.completion_status };
+                return if local.dirty && self.ignores_dirty() { None } else { local.completion_status };
             }
         }
         let st = self.st(a);
-        if st.attempt_progress_status && !(st.progress_dirty && !self.for_runtime) {
+        if st.attempt_progress_status && !(st.progress_dirty && self.ignores_dirty()) {
             Some(st.attempt_completion_status)
         } else {
             None
@@ -233,7 +240,7 @@ impl<'a> Engine<'a> {
             }
         }
         let st = self.st(a);
-        if st.attempt_completion_amount_status && !(st.progress_dirty && !self.for_runtime) {
+        if st.attempt_completion_amount_status && !(st.progress_dirty && self.ignores_dirty()) {
             Some(st.attempt_completion_amount)
         } else {
             None
@@ -1216,6 +1223,7 @@ impl<'a> Engine<'a> {
         let mut included = 0usize;
         let mut trues = 0usize;
         let mut falses = 0usize;
+        let outer = self.in_rollup.replace(true);
         for &child in self.available(a) {
             if !self.included_in_rollup(child, action) {
                 continue;
@@ -1227,6 +1235,7 @@ impl<'a> Engine<'a> {
                 None => {}
             }
         }
+        self.in_rollup.set(outer);
         // As the ADL reference implementation (which the conformance suite was validated
         // against) does: `all` and `none` hold for an empty contributing set; the counting
         // sets need at least one child whose condition is known.

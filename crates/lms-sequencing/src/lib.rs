@@ -235,7 +235,7 @@ impl Sequencer {
             globals: GlobalObjectives::default(),
             rng: SplitMix64::new(seed),
         };
-        let mut engine = Engine { t: &tree, s: &mut state, now: 0.0, retry: false, for_runtime: false };
+        let mut engine = Engine { t: &tree, s: &mut state, now: 0.0, retry: false, in_rollup: Default::default(), for_runtime: false };
         for a in 0..tree.len() {
             engine.select_and_randomize(a, false);
         }
@@ -305,7 +305,7 @@ impl Sequencer {
     }
 
     fn engine(&mut self, now: SystemTime) -> Engine<'_> {
-        Engine { t: &self.tree, s: &mut self.state, now: seconds(now), retry: false, for_runtime: false }
+        Engine { t: &self.tree, s: &mut self.state, now: seconds(now), retry: false, in_rollup: Default::default(), for_runtime: false }
     }
 
     /// Overall Sequencing Process (OP.1) for one navigation request. A refused request
@@ -455,7 +455,7 @@ impl Sequencer {
             objective.dirty = false;
         }
         st.progress_dirty = false;
-        let mut engine = Engine { t: &self.tree, s: &mut self.state, now: 0.0, retry: false, for_runtime: false };
+        let mut engine = Engine { t: &self.tree, s: &mut self.state, now: 0.0, retry: false, in_rollup: Default::default(), for_runtime: false };
         engine.write_maps(a);
     }
 
@@ -463,7 +463,7 @@ impl Sequencer {
     pub fn objectives_for(&self, activity: &str) -> Vec<ObjectiveSnapshot> {
         let Some(a) = self.tree.index_of(activity) else { return Vec::new() };
         let mut state = self.state.clone();
-        let engine = Engine { t: &self.tree, s: &mut state, now: 0.0, retry: false, for_runtime: true };
+        let engine = Engine { t: &self.tree, s: &mut state, now: 0.0, retry: false, in_rollup: Default::default(), for_runtime: true };
         let def = self.tree.def(a);
         def.objectives
             .iter()
@@ -506,7 +506,7 @@ impl Sequencer {
     /// Which requests are valid now, and how each activity shows in the table of contents.
     pub fn navigation_validity(&self, now: SystemTime) -> NavigationValidity {
         let mut state = self.state.clone();
-        let engine = Engine { t: &self.tree, s: &mut state, now: seconds(now), retry: false, for_runtime: false };
+        let engine = Engine { t: &self.tree, s: &mut state, now: seconds(now), retry: false, in_rollup: Default::default(), for_runtime: false };
         let current = engine.s.current;
         let active = current.is_some_and(|c| engine.s.activities[c].active);
         let mut validity = NavigationValidity {
@@ -572,7 +572,7 @@ impl Sequencer {
     fn previous_delivers(&self, cur: ActivityIndex, now: SystemTime) -> bool {
         let mut state = self.state.clone();
         state.activities[cur].active = false;
-        let mut engine = Engine { t: &self.tree, s: &mut state, now: seconds(now), retry: false, for_runtime: false };
+        let mut engine = Engine { t: &self.tree, s: &mut state, now: seconds(now), retry: false, in_rollup: Default::default(), for_runtime: false };
         match engine.sequencing_request(engine::SeqRequest::Previous) {
             Ok(SeqOutcome::Deliver(a)) => engine.delivery_check(a).is_ok(),
             _ => false,

@@ -253,30 +253,39 @@ fn attempt_limit_exceeded_condition_and_time_limit() {
     );
 }
 
-#[test]
-fn default_rollup_completion_and_satisfaction() {
-    let tree = org(vec![item("M", vec![leaf("A"), leaf("B")]), leaf("C")], flow);
-    let mut tree = tree;
+fn default_rollup_tree(use_current_attempt: bool) -> lms_package::Organization {
+    let mut tree = org(vec![item("M", vec![leaf("A"), leaf("B")]), leaf("C")], flow);
     tree.items[0].sequencing = Some({
         let mut s = seq();
-        flow(&mut s);
+        control(&mut s, |c| {
+            c.flow = true;
+            c.use_current_attempt_objective_info = use_current_attempt;
+            c.use_current_attempt_progress_info = use_current_attempt;
+        });
         s
     });
-    let mut s = sequencer(&tree);
-    check(
-        &mut s,
-        "nav start -> A
-         report c=completed s=passed
-         nav continue -> B
-         status M unknown unknown
-         report c=incomplete s=failed
-         nav continue -> C
-         status M incomplete notsatisfied
-         nav {target=B}choice -> B
-         report c=completed s=passed
-         nav continue -> C
-         status M completed satisfied",
-    );
+    tree
+}
+
+const DEFAULT_ROLLUP_SCRIPT: &str = "nav start -> A
+     report c=completed s=passed
+     nav continue -> B
+     status M unknown unknown
+     report c=incomplete s=failed
+     nav continue -> C
+     status M incomplete notsatisfied
+     nav {target=B}choice -> B
+     report c=completed s=passed
+     nav continue -> C";
+
+#[test]
+fn default_rollup_completion_and_satisfaction() {
+    // A's result belongs to M's first attempt; M's second attempt only saw B.
+    let mut s = sequencer(&default_rollup_tree(true));
+    check(&mut s, &format!("{DEFAULT_ROLLUP_SCRIPT}\nstatus M unknown unknown"));
+    // Without useCurrentAttempt*Info, A's earlier result counts.
+    let mut s = sequencer(&default_rollup_tree(false));
+    check(&mut s, &format!("{DEFAULT_ROLLUP_SCRIPT}\nstatus M completed satisfied"));
 }
 
 #[test]
