@@ -102,17 +102,34 @@ pub fn parse_agent_param(text: &str, version: XapiVersion) -> Result<AgentParam,
     Ok(AgentParam { kind, ifi, json })
 }
 
+/// [`Ifi::key`] of a validated Agent or Group object, built without the intermediate [`Ifi`].
+pub(crate) fn ifi_key(actor: &Map<String, Value>) -> Option<String> {
+    if let Some(mbox) = actor.get("mbox").and_then(Value::as_str) {
+        return Some(format!("mbox:{mbox}"));
+    }
+    if let Some(sum) = actor.get("mbox_sha1sum").and_then(Value::as_str) {
+        return Some(format!("mbox_sha1sum:{}", sum.to_ascii_lowercase()));
+    }
+    if let Some(uri) = actor.get("openid").and_then(Value::as_str) {
+        return Some(format!("openid:{uri}"));
+    }
+    let account = actor.get("account")?.as_object()?;
+    let home_page = account.get("homePage")?.as_str()?;
+    let name = account.get("name")?.as_str()?;
+    Some(format!("account:{home_page} {name}"))
+}
+
 /// The IFI keys of an actor and, for a Group, of its members: everyone a statement with this
 /// actor is "about" for the `agent` filter.
 pub(crate) fn push_actor_keys(actor: &Value, keys: &mut Vec<String>) {
     let Some(map) = actor.as_object() else { return };
-    if let Some(ifi) = Ifi::of(map) {
-        keys.push(ifi.key());
+    if let Some(key) = ifi_key(map) {
+        keys.push(key);
     }
     if let Some(members) = map.get("member").and_then(Value::as_array) {
         for member in members {
-            if let Some(ifi) = member.as_object().and_then(Ifi::of) {
-                keys.push(ifi.key());
+            if let Some(key) = member.as_object().and_then(ifi_key) {
+                keys.push(key);
             }
         }
     }

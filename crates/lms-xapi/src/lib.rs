@@ -50,7 +50,7 @@ pub use error::XapiError;
 pub use format::{format_canonical, format_ids, parse_accept_language};
 pub use multipart::{AttachmentPart, MultipartBody, check_attachment_parts, parse_multipart};
 pub use prepare::{
-    ActivityRecord, PreparedStatement, StatementIndex, StatementObject, prepare_statement,
+    PreparedStatement, StatementIndex, StatementObject, activity_definitions, prepare_statement,
     prepare_statements,
 };
 pub use query::{StatementFormat, StatementQuery};

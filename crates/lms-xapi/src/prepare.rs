@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::actor::{Ifi, push_actor_keys};
+use crate::actor::{ifi_key, push_actor_keys};
 use crate::path::JsonPath;
 use crate::validate::{self, VERB_VOIDED};
 use crate::{XapiError, XapiVersion, syntax};
@@ -42,9 +42,6 @@ pub struct StatementIndex {
     pub related_activity_ids: Vec<String>,
     /// The statement this one voids (verb `…/voided` with a StatementRef object).
     pub voided_statement_id: Option<Uuid>,
-    /// Every Activity met, with its definition when the statement carried one, for the
-    /// Activities resource (first definition per id wins).
-    pub activities: Vec<ActivityRecord>,
     /// `sha2` of each attachment without `fileUrl`: the parts a multipart request must carry.
     pub attachment_sha2s: Vec<String>,
 }
@@ -60,11 +57,41 @@ pub enum StatementObject {
     SubStatement,
 }
 
-/// An Activity seen in a statement.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActivityRecord {
-    pub id: String,
-    pub definition: Option<Value>,
+/// The Activity definitions a statement carries, for the Activities resource: `(id, definition)`
+/// for the object, the context activities, and the same inside a SubStatement, first definition
+/// per id only. Borrows from the statement (no copies on the ingest path).
+pub fn activity_definitions(statement: &Value) -> Vec<(&str, &Value)> {
+    let mut found: Vec<(&str, &Value)> = Vec::new();
+    collect_definitions(statement, &mut found);
+    if let Some(object) = statement.get("object")
+        && object.get("objectType").and_then(Value::as_str) == Some("SubStatement")
+    {
+        collect_definitions(object, &mut found);
+    }
+    found
+}
+
+fn collect_definitions<'v>(statement: &'v Value, found: &mut Vec<(&'v str, &'v Value)>) {
+    let mut push = |activity: &'v Value| {
+        if let (Some(id), Some(definition)) = (activity.get("id").and_then(Value::as_str), activity.get("definition"))
+            && !found.iter().any(|(known, _)| *known == id)
+        {
+            found.push((id, definition));
+        }
+    };
+    if let Some(object) = statement.get("object")
+        && matches!(object.get("objectType").and_then(Value::as_str), None | Some("Activity"))
+    {
+        push(object);
+    }
+    if let Some(lists) = statement.get("context").and_then(|c| c.get("contextActivities")).and_then(Value::as_object) {
+        for list in lists.values() {
+            match list {
+                Value::Array(items) => items.iter().for_each(&mut push),
+                single => push(single),
+            }
+        }
+    }
 }
 
 /// Validate one statement and prepare it for storage.
@@ -96,7 +123,8 @@ pub fn prepare_statement(
     new_id: impl FnOnce() -> Uuid,
 ) -> Result<PreparedStatement, XapiError> {
     validate::validate_statement(&statement, version)?;
-    Ok(prepare_validated(statement, version, authority, stored, new_id))
+    let stored = Stored::new(stored);
+    Ok(prepare_validated(statement, version, authority, &stored, new_id))
 }
 
 /// Validate and prepare a batch. Besides each statement's own rules, two statements of one batch
@@ -109,9 +137,10 @@ pub fn prepare_statements(
     mut new_id: impl FnMut() -> Uuid,
 ) -> Result<Vec<PreparedStatement>, XapiError> {
     validate::validate_statements(&statements, version)?;
+    let stored = Stored::new(stored);
     let mut prepared: Vec<PreparedStatement> = Vec::with_capacity(statements.len());
     for statement in statements {
-        prepared.push(prepare_validated(statement, version, authority, stored, &mut new_id));
+        prepared.push(prepare_validated(statement, version, authority, &stored, &mut new_id));
     }
     let mut ids: Vec<(Uuid, usize)> = prepared.iter().enumerate().map(|(i, p)| (p.index.statement_id, i)).collect();
     ids.sort_unstable();
@@ -126,16 +155,28 @@ pub fn prepare_statements(
     Ok(prepared)
 }
 
+/// The storage time, cut to milliseconds, and its text (formatted once per batch).
+struct Stored {
+    instant: DateTime<Utc>,
+    text: String,
+}
+
+impl Stored {
+    fn new(instant: DateTime<Utc>) -> Self {
+        let instant = truncate_to_millis(instant);
+        Stored { instant, text: syntax::format_timestamp(instant) }
+    }
+}
+
 /// Prepare a statement that [`validate::validate_statement`] accepted.
 fn prepare_validated(
     mut statement: Value,
     version: XapiVersion,
     authority: &Value,
-    stored: DateTime<Utc>,
+    stored: &Stored,
     new_id: impl FnOnce() -> Uuid,
 ) -> PreparedStatement {
-    let stored = truncate_to_millis(stored);
-    let stored_text = syntax::format_timestamp(stored);
+    let (stored_text, stored) = (&stored.text, stored.instant);
     let map = statement.as_object_mut().expect("validated statements are objects");
 
     let statement_id = match map.get("id").and_then(Value::as_str).and_then(syntax::parse_uuid) {
@@ -153,7 +194,7 @@ fn prepare_validated(
             stored
         }
     };
-    map.insert("stored".into(), Value::String(stored_text));
+    map.insert("stored".into(), Value::String(stored_text.clone()));
     map.insert("authority".into(), authority.clone());
     if !map.contains_key("version") {
         map.insert("version".into(), Value::from(version.default_statement_version()));
@@ -193,7 +234,7 @@ fn build_index(
     stored: DateTime<Utc>,
 ) -> StatementIndex {
     let actor = map.get("actor").unwrap_or(&Value::Null);
-    let actor_key = actor.as_object().and_then(Ifi::of).map(|ifi| ifi.key());
+    let actor_key = actor.as_object().and_then(ifi_key);
     let verb_id = map
         .get("verb")
         .and_then(|verb| verb.get("id"))
@@ -214,9 +255,8 @@ fn build_index(
     }
 
     let mut related_activity_ids = Vec::new();
-    let mut activities = Vec::new();
     let mut registration = None;
-    collect_parts(map, false, &mut related_agent_keys, &mut related_activity_ids, &mut activities, &mut registration);
+    collect_parts(map, false, &mut related_agent_keys, &mut related_activity_ids, &mut registration);
     if matches!(object, StatementObject::SubStatement)
         && let Some(substatement) = object_value.as_object()
     {
@@ -224,7 +264,7 @@ fn build_index(
             push_actor_keys(sub_actor, &mut related_agent_keys);
         }
         let mut sub_registration = None;
-        collect_parts(substatement, true, &mut related_agent_keys, &mut related_activity_ids, &mut activities, &mut sub_registration);
+        collect_parts(substatement, true, &mut related_agent_keys, &mut related_activity_ids, &mut sub_registration);
     }
     let mut attachment_sha2s = Vec::new();
     collect_attachment_sha2s(map, &mut attachment_sha2s);
@@ -252,7 +292,6 @@ fn build_index(
         related_agent_keys,
         related_activity_ids,
         voided_statement_id,
-        activities,
         attachment_sha2s,
     }
 }
@@ -260,8 +299,8 @@ fn build_index(
 fn describe_object(object: &Value) -> StatementObject {
     let Some(map) = object.as_object() else { return StatementObject::SubStatement };
     match map.get("objectType").and_then(Value::as_str) {
-        Some("Agent") => StatementObject::Agent { key: Ifi::of(map).map(|ifi| ifi.key()).unwrap_or_default() },
-        Some("Group") => StatementObject::Group { key: Ifi::of(map).map(|ifi| ifi.key()) },
+        Some("Agent") => StatementObject::Agent { key: ifi_key(map).unwrap_or_default() },
+        Some("Group") => StatementObject::Group { key: ifi_key(map) },
         Some("StatementRef") => StatementObject::StatementRef {
             id: map.get("id").and_then(Value::as_str).and_then(syntax::parse_uuid).unwrap_or_default(),
         },
@@ -279,18 +318,16 @@ fn collect_parts(
     is_substatement: bool,
     related_agent_keys: &mut Vec<String>,
     related_activity_ids: &mut Vec<String>,
-    activities: &mut Vec<ActivityRecord>,
     registration: &mut Option<Uuid>,
 ) {
     if let Some(object) = map.get("object") {
-        match describe_object(object) {
-            StatementObject::Activity { id } => {
-                record_activity(object, activities);
-                related_activity_ids.push(id);
+        match object.get("objectType").and_then(Value::as_str) {
+            None | Some("Activity") => {
+                if let Some(id) = object.get("id").and_then(Value::as_str) {
+                    related_activity_ids.push(id.to_owned());
+                }
             }
-            StatementObject::Agent { .. } | StatementObject::Group { .. } if is_substatement => {
-                push_actor_keys(object, related_agent_keys);
-            }
+            Some("Agent" | "Group") if is_substatement => push_actor_keys(object, related_agent_keys),
             _ => {}
         }
     }
@@ -319,23 +356,9 @@ fn collect_parts(
             for activity in list {
                 if let Some(id) = activity.get("id").and_then(Value::as_str) {
                     related_activity_ids.push(id.to_owned());
-                    record_activity(activity, activities);
                 }
             }
         }
-    }
-}
-
-fn record_activity(activity: &Value, activities: &mut Vec<ActivityRecord>) {
-    let Some(id) = activity.get("id").and_then(Value::as_str) else { return };
-    let definition = activity.get("definition");
-    match activities.iter_mut().find(|record| record.id == id) {
-        Some(record) => {
-            if record.definition.is_none() {
-                record.definition = definition.cloned();
-            }
-        }
-        None => activities.push(ActivityRecord { id: id.to_owned(), definition: definition.cloned() }),
     }
 }
 

@@ -36,6 +36,10 @@ fn prepared_statements_and_formats_match_their_gold_dumps() {
         let mut dump = String::new();
         dump.push_str(&format!("== stored ({version})\n{}\n", serde_json::to_string_pretty(&prepared.json).unwrap()));
         dump.push_str(&format!("== index\n{:#?}\n", prepared.index));
+        dump.push_str("== activity definitions\n");
+        for (id, definition) in lms_xapi::activity_definitions(&prepared.json) {
+            dump.push_str(&format!("{id} {definition}\n"));
+        }
         dump.push_str(&format!("== format=ids\n{}\n", serde_json::to_string_pretty(&format_ids(&prepared.json)).unwrap()));
         dump.push_str(&format!(
             "== format=canonical, languages {languages:?}\n{}\n",
