@@ -3,9 +3,13 @@
 //! `app(state)` builds the router, so tests drive it with `tower::ServiceExt::oneshot`
 //! without a socket; `serve` binds and runs it with graceful shutdown.
 
+mod certificates;
 mod error;
 mod extract;
 mod routes;
+mod schedule;
+mod scorm;
+mod xapi;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

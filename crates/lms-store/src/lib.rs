@@ -12,11 +12,15 @@
 //! ```
 
 mod blobs;
+mod certificates;
 mod db;
 mod error;
 mod migrate;
 mod packages;
 mod people;
+mod schedule;
+mod scorm;
+mod xapi;
 
 use std::path::{Path, PathBuf};
 

@@ -12,15 +12,8 @@ struct Migration {
     sql: &'static str,
 }
 
-const SQLITE: &[Migration] = &[Migration {
-    name: "0001_foundation",
-    sql: include_str!("../../../migrations/sqlite/0001_foundation.sql"),
-}];
-
-const POSTGRES: &[Migration] = &[Migration {
-    name: "0001_foundation",
-    sql: include_str!("../../../migrations/postgres/0001_foundation.sql"),
-}];
+// `SQLITE` and `POSTGRES`: every file of `migrations/<backend>/`, in name order (build.rs).
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 pub(crate) async fn apply(db: &Db) -> Result<(), Error> {
     let migrations = match db {
@@ -61,4 +54,15 @@ pub(crate) async fn apply(db: &Db) -> Result<(), Error> {
         tx.commit().await?;
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let sqlite: Vec<&str> = super::SQLITE.iter().map(|m| m.name).collect();
+        let postgres: Vec<&str> = super::POSTGRES.iter().map(|m| m.name).collect();
+        assert_eq!(sqlite, postgres, "every migration needs a SQLite and a PostgreSQL version of the same name");
+        assert!(!sqlite.is_empty());
+    }
 }

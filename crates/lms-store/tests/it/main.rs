@@ -8,3 +8,7 @@
 mod harness;
 mod packages;
 mod people;
+mod schedule;
+mod scorm;
+mod xapi;
+mod certificates;

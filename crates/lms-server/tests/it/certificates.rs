@@ -1,0 +1,1 @@
+//! HTTP tests: certificates (issue 7).

@@ -1,0 +1,1 @@
+//! HTTP tests: blended learning (issue 6).

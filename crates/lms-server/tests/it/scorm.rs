@@ -1,0 +1,1 @@
+//! HTTP tests: SCORM player and commits (issue 3).

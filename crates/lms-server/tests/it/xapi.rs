@@ -1,0 +1,1 @@
+//! HTTP tests: xAPI LRS (issue 4).

@@ -1,0 +1,1 @@
+//! Certificates: issuance, verification, export (issue 7): storage.

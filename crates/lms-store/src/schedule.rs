@@ -1,0 +1,1 @@
+//! Blended learning: catalogue, offerings, bookings, attendance (issue 6): storage.

@@ -1,0 +1,1 @@
+//! SCORM registrations, attempts and commits (issue 3): storage.

@@ -1,0 +1,1 @@
+//! xAPI Learning Record Store (issue 4): storage.

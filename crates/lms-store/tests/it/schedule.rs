@@ -1,0 +1,1 @@
+//! Storage tests: schedule.
