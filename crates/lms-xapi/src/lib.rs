@@ -13,7 +13,10 @@
 //! * [`StatementQuery::parse`]: the `GET /statements` parameters, checked.
 //! * [`parse_multipart`], [`check_attachment_parts`], [`check_signature`]: statements with
 //!   attachments and JWS-signed statements.
-//! * [`XapiVersion::from_header`], [`parse_agent_param`], [`merge_documents`], [`etag`].
+//! * [`render_multipart`]: `GET /statements?attachments=true` responses.
+//! * [`DocumentQuery::parse`], [`merge_documents`], [`etag`], [`etag_matches`]: the State,
+//!   Activity Profile and Agent Profile resources; [`person_object`] for the Agents resource.
+//! * [`XapiVersion::from_header`], [`parse_agent_param`], [`parse_alternate_request`] (1.0.3).
 //!
 //! ```
 //! use lms_xapi::{XapiVersion, prepare_statement};
@@ -38,6 +41,7 @@ mod multipart;
 mod path;
 mod prepare;
 mod query;
+mod resources;
 mod signature;
 pub mod syntax;
 mod validate;
@@ -48,12 +52,16 @@ pub use document::{etag, etag_matches, merge_documents};
 pub use equality::statements_equivalent;
 pub use error::XapiError;
 pub use format::{format_canonical, format_ids, parse_accept_language};
-pub use multipart::{AttachmentPart, MultipartBody, check_attachment_parts, parse_multipart};
+pub use multipart::{AttachmentPart, MultipartBody, check_attachment_parts, parse_multipart, render_multipart};
 pub use prepare::{
     PreparedStatement, StatementIndex, StatementObject, activity_definitions, prepare_statement,
     prepare_statements,
 };
 pub use query::{StatementFormat, StatementQuery};
+pub use resources::{
+    AlternateRequest, DocumentMethod, DocumentQuery, DocumentResource, parse_alternate_request,
+    parse_form_urlencoded, person_object,
+};
 pub use signature::{SignatureCheck, check_signature};
 pub use validate::{
     USAGE_TYPE_SIGNATURE, VERB_VOIDED, validate_activity, validate_actor, validate_statement,

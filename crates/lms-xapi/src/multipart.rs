@@ -213,3 +213,31 @@ fn header<'a>(headers: &Headers<'a>, name: &str) -> Option<&'a str> {
 fn media_type_is(value: &str, expected: &str) -> bool {
     value.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(expected)
 }
+
+/// Build a `multipart/mixed` response for `GET /statements?attachments=true`: the statement
+/// result JSON first, then one part per attachment (each sha2 once). Returns the
+/// `Content-Type` header value and the body. `boundary` must not occur in any part (a random
+/// or hash-derived string from the caller).
+pub fn render_multipart(boundary: &str, statement_json: &[u8], attachments: &[AttachmentPart<'_>]) -> (String, Vec<u8>) {
+    let size = statement_json.len() + attachments.iter().map(|a| a.body.len() + 200).sum::<usize>() + 200;
+    let mut body = Vec::with_capacity(size);
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Type: application/json\r\n\r\n").as_bytes());
+    body.extend_from_slice(statement_json);
+    let mut written: Vec<&str> = Vec::new();
+    for attachment in attachments {
+        if written.contains(&attachment.sha2.as_str()) {
+            continue;
+        }
+        written.push(&attachment.sha2);
+        body.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
+        if let Some(content_type) = attachment.content_type {
+            body.extend_from_slice(format!("Content-Type: {content_type}\r\n").as_bytes());
+        }
+        body.extend_from_slice(
+            format!("Content-Transfer-Encoding: binary\r\nX-Experience-API-Hash: {}\r\n\r\n", attachment.sha2).as_bytes(),
+        );
+        body.extend_from_slice(attachment.body);
+    }
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/mixed; boundary={boundary}"), body)
+}

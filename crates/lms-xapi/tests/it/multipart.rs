@@ -200,6 +200,25 @@ fn every_prefix_of_a_body_gets_an_answer() {
     assert!(check(&content_type(), &full).is_ok());
 }
 
+#[test]
+fn rendered_responses_parse_back() {
+    let (a, b) = (b"first".as_slice(), b"second\r\n--with a dash line".as_slice());
+    let parts = [
+        AttachmentPart { sha2: sha256(a), content_type: Some("text/plain"), body: a },
+        AttachmentPart { sha2: sha256(b), content_type: None, body: b },
+        AttachmentPart { sha2: sha256(a), content_type: Some("text/plain"), body: a },
+    ];
+    let result = br#"{"statements":[],"more":""}"#;
+    let (content_type, body) = lms_xapi::render_multipart("b0undary-xyz", result, &parts);
+    assert_eq!(content_type, "multipart/mixed; boundary=b0undary-xyz");
+    let parsed = parse_multipart(&content_type, &body).unwrap();
+    assert_eq!(parsed.statement_json, result);
+    assert_eq!(parsed.attachments.len(), 2, "each sha2 once");
+    assert_eq!(parsed.attachments[0].body, a);
+    assert_eq!(parsed.attachments[1].body, b);
+    assert_eq!(parsed.attachments[1].content_type, None);
+}
+
 // ---- signed statements ----
 
 fn jws(header: &Value, payload: &str) -> String {
