@@ -502,6 +502,14 @@ fn build_block(
 ) -> Vec<Item> {
     let Some((_, line, members)) = blocks.iter().find(|(b, _, _)| b == block) else { return Vec::new() };
     let location = Location { file: cst_file.to_string(), line: *line, column: 1 };
+    if path.len() >= crate::xml::MAX_DEPTH {
+        diagnostics.push(Diagnostic::error(
+            "cyclic-structure",
+            location,
+            format!("The blocks are nested more than {} levels deep at \"{block}\"; the rest is not read.", crate::xml::MAX_DEPTH),
+        ));
+        return Vec::new();
+    }
     path.push(block.to_string());
     let mut items = Vec::new();
     for member in members {

@@ -16,7 +16,7 @@
 //! declared — which, because the declared sizes passed the checks, also bounds the total.
 
 use std::collections::HashMap;
-use std::io::{Read, Seek, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 
 use zip::ZipArchive;
 
@@ -96,10 +96,46 @@ pub(crate) fn normalize_entry_path(raw: &str) -> Result<(String, bool), &'static
     Ok((parts.join("/"), is_dir))
 }
 
+/// The entry count the end-of-central-directory record declares (zip64 aware), or `None`
+/// when it cannot be found (the zip reader then reports the archive as unreadable).
+fn declared_entry_count<R: Read + Seek>(reader: &mut R) -> Option<u64> {
+    let len = reader.seek(SeekFrom::End(0)).ok()?;
+    let tail_len = len.min(22 + 65_535);
+    reader.seek(SeekFrom::Start(len - tail_len)).ok()?;
+    let mut tail = vec![0; tail_len as usize];
+    reader.read_exact(&mut tail).ok()?;
+    let eocd = (0..tail.len().checked_sub(21)?).rev().find(|&i| tail[i..].starts_with(b"PK\x05\x06"))?;
+    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    let count = u64::from(u16_at(&tail, eocd + 10));
+    if count != 0xFFFF {
+        return Some(count);
+    }
+    // zip64: the locator sits just before the record and points at the zip64 record.
+    let locator = eocd.checked_sub(20)?;
+    if !tail[locator..].starts_with(b"PK\x06\x07") {
+        return Some(count);
+    }
+    let offset = u64::from_le_bytes(tail[locator + 8..locator + 16].try_into().ok()?);
+    reader.seek(SeekFrom::Start(offset)).ok()?;
+    let mut record = [0u8; 56];
+    reader.read_exact(&mut record).ok()?;
+    if !record.starts_with(b"PK\x06\x06") {
+        return None;
+    }
+    Some(u64::from_le_bytes(record[32..40].try_into().ok()?))
+}
+
 impl<R: Read + Seek> SafeArchive<R> {
     /// Reads the archive's central directory and checks every entry against `limits`.
     /// Nothing is unpacked. The central directory itself is bounded by the reader's length.
-    pub fn open(reader: R, limits: &ArchiveLimits) -> Result<Self, Error> {
+    pub fn open(mut reader: R, limits: &ArchiveLimits) -> Result<Self, Error> {
+        // Refuse an oversized central directory before the zip reader allocates for it.
+        if let Some(count) = declared_entry_count(&mut reader) {
+            if count > limits.max_entries as u64 {
+                return Err(Error::TooManyEntries { count: count.min(usize::MAX as u64) as usize, limit: limits.max_entries });
+            }
+        }
+        reader.seek(SeekFrom::Start(0)).map_err(|e| Error::io("reading the archive", e))?;
         let zip = ZipArchive::new(reader).map_err(|e| Error::NotAZip { reason: e.to_string() })?;
         if zip.len() > limits.max_entries {
             return Err(Error::TooManyEntries { count: zip.len(), limit: limits.max_entries });

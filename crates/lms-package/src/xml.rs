@@ -238,6 +238,9 @@ fn resolve_entity(name: &str) -> Option<String> {
     )
 }
 
+/// Deeper documents are refused: the format parsers walk the tree recursively.
+pub(crate) const MAX_DEPTH: usize = 256;
+
 struct Open {
     element: Element,
     /// The qualified name as written, to match end tags.
@@ -344,6 +347,10 @@ fn build_tree(text: &str, lines: &LineIndex, errors: &mut Vec<(usize, String)>) 
                 }
                 if is_empty {
                     attach(&mut stack, &mut root, &mut extra_roots, element);
+                } else if stack.len() >= MAX_DEPTH {
+                    errors.push((start, format!("The elements are nested more than {MAX_DEPTH} levels deep; the rest of the file is not read.")));
+                    aborted = true;
+                    break;
                 } else {
                     stack.push(Open { element, qname });
                 }

@@ -247,3 +247,17 @@ fn damaged_archives_never_panic() {
     }
     assert!(opened > 0, "no mutation left a readable archive; the test exercises nothing");
 }
+
+#[test]
+fn the_declared_entry_count_is_checked_before_the_directory_is_read() {
+    // Patch the end-of-central-directory record to declare 60 000 entries: refused from the
+    // record alone, before the zip reader builds its table.
+    let mut bytes = package_with(&[]);
+    let eocd = bytes.windows(4).rposition(|w| w == b"PK\x05\x06").unwrap();
+    bytes[eocd + 8..eocd + 10].copy_from_slice(&60_000u16.to_le_bytes());
+    bytes[eocd + 10..eocd + 12].copy_from_slice(&60_000u16.to_le_bytes());
+    match SafeArchive::open(Cursor::new(&bytes), &ArchiveLimits::default()) {
+        Err(Error::TooManyEntries { count: 60_000, limit: 10_000 }) => {}
+        other => panic!("{other:?}"),
+    }
+}

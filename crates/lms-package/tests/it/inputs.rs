@@ -58,6 +58,21 @@ fn xml_errors_are_located() {
     }
 }
 
+#[test]
+fn absurdly_deep_nesting_is_cut_off_not_overflowed() {
+    let item = "<item identifier=\"i\">";
+    let prefix = "<manifest identifier=\"m\"><organizations><organization identifier=\"o\">";
+    let deep = format!("{prefix}{}</organization></organizations></manifest>", item.repeat(5000));
+    let parsed = parse_manifest(deep.into_bytes());
+    // 256 elements may be open (manifest, organizations, organization, 253 items): the
+    // 254th <item> is where the cut is reported.
+    let column = (prefix.len() + 253 * item.len() + 1) as u32;
+    let cut = parsed.diagnostics.iter().find(|d| d.code == "malformed-xml").expect("a malformed-xml diagnostic");
+    assert_eq!((cut.location.line, cut.location.column), (1, column), "{}", cut.message);
+    assert!(cut.message.contains("nested more than 256 levels"), "{}", cut.message);
+    assert!(!parsed.is_importable());
+}
+
 /// A tiny deterministic generator (xorshift), so failures reproduce.
 struct Rng(u64);
 impl Rng {
