@@ -1,0 +1,585 @@
+//! Drives the sequencing areas of the suite (`CM`, `CO`, `CT`, `MS`, `OB`, `RU`, `SX`, `T`)
+//! through the sequencer (`lms-sequencing`) and the run-time (`lms-rte`).
+//!
+//! The LMS is modelled as the suite expects: the course starts with `start` (or, when the
+//! case's header names an activity in `start=`, with a choice of it); every delivered activity
+//! must be the next scripted visit of that activity (`Act<N>V<M>`, `N` from the item's
+//! `act=` parameter), whose calls run through a fresh or resumed [`Attempt`] whose
+//! `cmi.objectives` show the sequencer's objective data (global objectives included); when the
+//! SCO has terminated, its data model is reported to the sequencer and the navigation request
+//! it set is processed — unless the visit's `CUI` (the tester's user interaction) says which
+//! button to press instead (`Continue`, `Previous`, `Choice~<title>`, `Exit`, `Relaunch…`,
+//! `Suspend…`, `TRIGExitAll`, `AutoTest`, `HasEnded`). A package passes when every scripted
+//! call returned what the script expects, every scripted visit was delivered in order, and
+//! nothing unscripted was delivered.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use lms_rte::{Attempt, Call, DataModel, NavigationValidity as RteNavigation, Reply, UnixMillis, Validity};
+use lms_sequencing::{
+    CompletionStatus, ExitMode, NavigationOutcome, NavigationRequest, ObjectiveReport, ObjectiveSnapshot,
+    RuntimeReport, Sequencer, SuccessStatus,
+};
+
+use crate::manifest::{self, ManifestLaunch};
+use crate::runtime::{LEARNER_ID, LEARNER_NAME, StepResult};
+use crate::script::{self, Expected, ScriptCall, Step, TestCase, Visit};
+use crate::{PackageOutcome, Status, area_of};
+
+/// Upper bound on deliveries in one case (the longest scripts have about 40 visits).
+const MAX_DELIVERIES: usize = 400;
+
+/// Runs one sequencing-area package. Problems reading the suite are reported as failures
+/// naming the file, so a broken corpus cannot pass silently.
+pub fn run_package(courses: &Path, package: &str) -> PackageOutcome {
+    let mut outcome = PackageOutcome {
+        package: package.to_owned(),
+        area: area_of(package),
+        status: Status::Failed,
+        steps: 0,
+        failures: Vec::new(),
+    };
+    match drive(courses, package) {
+        Ok(results) => {
+            outcome.steps = results.len();
+            outcome.failures = results.into_iter().filter(|r| !r.passed).collect();
+            if outcome.failures.is_empty() {
+                outcome.status = Status::Passed;
+            }
+        }
+        Err(message) => outcome.failures.push(problem(package, "-", 0, "driver", &message)),
+    }
+    outcome
+}
+
+fn problem(package: &str, activity: &str, visit: u32, call: &str, message: &str) -> StepResult {
+    StepResult {
+        package: package.to_owned(),
+        activity: activity.to_owned(),
+        visit,
+        index: 0,
+        call: call.to_owned(),
+        expected: String::new(),
+        expected_error: None,
+        got: message.to_owned(),
+        got_error: 0,
+        passed: false,
+        note: None,
+    }
+}
+
+/// The parts of the package the driver needs.
+struct Course {
+    sequencer: Sequencer,
+    launch: ManifestLaunch,
+    /// Item identifier → `act` parameter.
+    act_of: BTreeMap<String, String>,
+    /// Item title → identifier (the `CUI` choices name titles).
+    item_of_title: BTreeMap<String, String>,
+}
+
+fn load(courses: &Path, package: &str) -> Result<(TestCase, Course), String> {
+    let case_path = courses.join("TestCases").join(format!("{package}.properties"));
+    let bytes = std::fs::read(&case_path).map_err(|e| format!("cannot read {}: {e}", case_path.display()))?;
+    let case = script::parse_test_case(package, &bytes)
+        .map_err(|e| format!("{}:{}: {}", case_path.display(), e.line, e.message))?;
+    let dir = courses.join(format!("LMSTestPackage_{package}"));
+    let options = lms_package::ParseOptions { manifest_only: true };
+    let parsed = lms_package::parse_dir(&dir, &options).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let parsed_package = parsed.package.ok_or_else(|| format!("{}: no package could be read", dir.display()))?;
+    let organization = parsed_package
+        .organizations
+        .iter()
+        .find(|o| Some(&o.identifier) == parsed_package.default_organization.as_ref())
+        .or_else(|| parsed_package.organizations.first())
+        .ok_or_else(|| format!("{}: no organization", dir.display()))?;
+    let sequencer = Sequencer::new(organization, &parsed_package.sequencing_collection, 0)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let manifest_path = dir.join("imsmanifest.xml");
+    let xml = std::fs::read_to_string(&manifest_path).map_err(|e| format!("cannot read {}: {e}", manifest_path.display()))?;
+    let launch = manifest::read(&xml).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
+    let mut act_of = BTreeMap::new();
+    for item in &launch.items {
+        if let Some(act) = &item.act {
+            act_of.insert(item.identifier.clone(), act.clone());
+        }
+    }
+    let item_of_title =
+        sequencer.tree().activities.iter().map(|a| (a.title.trim().to_owned(), a.id.clone())).collect();
+    Ok((case, Course { sequencer, launch, act_of, item_of_title }))
+}
+
+/// What the tester does after a visit, from its `CUI`.
+enum UserAction {
+    /// Process the navigation request the SCO set (if any).
+    FollowContent,
+    Request(NavigationRequest),
+    /// The test is over: the script must have been played to its end.
+    Finish,
+    /// Leave the course (processing the SCO's request, or suspending/exiting), then launch it
+    /// again.
+    Relaunch { suspend: bool },
+}
+
+fn user_action(cui: Option<&str>, course: &Course) -> Result<UserAction, String> {
+    let Some(cui) = cui.map(str::trim) else { return Ok(UserAction::FollowContent) };
+    let lower = cui.to_ascii_lowercase();
+    if let Some((verb, title)) = cui.split_once('~')
+        && verb.to_ascii_lowercase().starts_with("choice")
+    {
+        let target = course
+            .item_of_title
+            .get(title.trim())
+            .ok_or_else(|| format!("CUI {cui:?}: no activity titled {title:?}"))?;
+        return Ok(UserAction::Request(NavigationRequest::Choice(target.clone())));
+    }
+    Ok(match lower.as_str() {
+        "continue" => UserAction::Request(NavigationRequest::Continue),
+        "previous" => UserAction::Request(NavigationRequest::Previous),
+        "autotest" => UserAction::FollowContent,
+        "trigexitall" => UserAction::Request(NavigationRequest::ExitAll),
+        _ if lower.starts_with("relaunch") => UserAction::Relaunch { suspend: false },
+        _ if lower.starts_with("suspend") => UserAction::Relaunch { suspend: true },
+        _ if lower.starts_with("continue") => UserAction::Request(NavigationRequest::Continue),
+        _ if lower == "exit" || lower.starts_with("exit") || lower == "hasended" || lower.starts_with("root") => {
+            UserAction::Finish
+        }
+        _ => return Err(format!("CUI {cui:?} is not a user interaction this driver knows")),
+    })
+}
+
+fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
+    let (case, mut course) = load(courses, package)?;
+    let mut results = Vec::new();
+    let mut attempts: BTreeMap<String, Attempt> = BTreeMap::new();
+    let mut visits_done: BTreeMap<String, u32> = BTreeMap::new();
+    let mut played = vec![false; case.visits.len()];
+    let mut clock: i64 = 1_800_000_000_000;
+    let start = case.header.get("start").map(|s| s.trim()).unwrap_or(".");
+    let mut request = if start == "." || start.is_empty() {
+        NavigationRequest::Start
+    } else {
+        let target = course.item_of_title.get(start).ok_or_else(|| format!("start={start:?} names no activity"))?;
+        NavigationRequest::Choice(target.clone())
+    };
+    let all_played = |played: &[bool]| played.iter().all(|p| *p);
+    for _ in 0..MAX_DELIVERIES {
+        clock += 1_000;
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(clock as u64);
+        let delivery = match course.sequencer.navigate(&request, now) {
+            Ok(NavigationOutcome::Delivered(delivery)) => delivery,
+            Ok(NavigationOutcome::SequencingEnded) if all_played(&played) => return Ok(results),
+            other => {
+                let missing = first_unplayed(&case, &played);
+                results.push(problem(
+                    package,
+                    "-",
+                    0,
+                    &format!("navigation {request:?}"),
+                    &format!("gave {other:?} while the script still expects {missing}"),
+                ));
+                return Ok(results);
+            }
+        };
+        let Some(act) = course.act_of.get(&delivery.activity).cloned() else {
+            results.push(problem(
+                package,
+                &delivery.activity,
+                0,
+                "delivery",
+                &format!("delivered item {} has no act= parameter", delivery.activity),
+            ));
+            return Ok(results);
+        };
+        let number = visits_done.entry(act.clone()).or_default();
+        *number += 1;
+        let number = *number;
+        let Some(position) = case.visits.iter().position(|v| v.activity == act && v.visit == number) else {
+            let missing = first_unplayed(&case, &played);
+            results.push(problem(
+                package,
+                &act,
+                number,
+                &format!("navigation {request:?}"),
+                &format!("delivered Act{act} (visit {number}), which the script does not have; it expects {missing}"),
+            ));
+            return Ok(results);
+        };
+        played[position] = true;
+        let visit = &case.visits[position];
+        let attempt = prepare_attempt(&mut attempts, &course, &delivery.activity, &act, delivery.resumed);
+        if !delivery.resumed {
+            preload_objectives(attempt, &course.sequencer.objectives_for(&delivery.activity));
+        }
+        attempt.set_navigation_validity(rte_navigation(&course, now));
+        run_visit(package, visit, attempt, &mut clock, &mut results);
+        clock += 1_000;
+        if attempt.state() == lms_rte::SessionState::Running {
+            attempt.handle(Call::Terminate(""), UnixMillis(clock));
+        }
+        attempt.take_batches();
+        let content_request = attempt.nav_request().map(str::to_owned);
+        let content_request = match content_request.as_deref() {
+            None | Some("_none_") => None,
+            Some(text) => Some(
+                text.parse::<NavigationRequest>()
+                    .map_err(|e| format!("Act{act}V{number}: the SCO's request {text:?}: {e}"))?,
+            ),
+        };
+        let abandoning = matches!(content_request, Some(NavigationRequest::Abandon | NavigationRequest::AbandonAll));
+        if !abandoning {
+            course.sequencer.report(&report_of(attempt));
+        }
+        match user_action(visit.next.as_deref(), &course)? {
+            UserAction::Finish => {
+                if all_played(&played) {
+                    return Ok(results);
+                }
+                results.push(problem(
+                    package,
+                    &act,
+                    number,
+                    "end of test",
+                    &format!("the test ended before {}", first_unplayed(&case, &played)),
+                ));
+                return Ok(results);
+            }
+            UserAction::Request(next) => request = next,
+            UserAction::FollowContent => match content_request {
+                Some(next) => request = next,
+                None => {
+                    if all_played(&played) {
+                        return Ok(results);
+                    }
+                    results.push(problem(
+                        package,
+                        &act,
+                        number,
+                        "navigation",
+                        &format!("no request after Act{act}V{number}; the script still expects {}", first_unplayed(&case, &played)),
+                    ));
+                    return Ok(results);
+                }
+            },
+            UserAction::Relaunch { suspend } => {
+                let leave = content_request.unwrap_or(if suspend {
+                    NavigationRequest::SuspendAll
+                } else {
+                    NavigationRequest::ExitAll
+                });
+                clock += 1_000;
+                let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(clock as u64);
+                if course.sequencer.current_activity().is_some() {
+                    // A refusal here is fine: the session may already have ended.
+                    let _ = course.sequencer.navigate(&leave, now);
+                }
+                if course.sequencer.current_activity().is_some() {
+                    let _ = course.sequencer.navigate(&NavigationRequest::ExitAll, now);
+                }
+                request = if course.sequencer.suspended_activity().is_some() {
+                    NavigationRequest::ResumeAll
+                } else {
+                    NavigationRequest::Start
+                };
+            }
+        }
+    }
+    Err(format!("more than {MAX_DELIVERIES} deliveries"))
+}
+
+fn first_unplayed(case: &TestCase, played: &[bool]) -> String {
+    case.visits
+        .iter()
+        .zip(played)
+        .find(|(_, p)| !**p)
+        .map(|(v, _)| format!("Act{}V{}", v.activity, v.visit))
+        .unwrap_or_else(|| "nothing more".to_owned())
+}
+
+fn prepare_attempt<'a>(
+    attempts: &'a mut BTreeMap<String, Attempt>,
+    course: &Course,
+    item: &str,
+    act: &str,
+    resumed: bool,
+) -> &'a mut Attempt {
+    let config = course
+        .launch
+        .item_for_act(act)
+        .map(|i| i.attempt_config(LEARNER_ID, LEARNER_NAME))
+        .unwrap_or_else(|| lms_rte::AttemptConfig::new(lms_rte::ScormVersion::Scorm2004, LEARNER_ID, LEARNER_NAME));
+    let _ = item;
+    match attempts.entry(act.to_owned()) {
+        std::collections::btree_map::Entry::Occupied(entry) => {
+            let attempt = entry.into_mut();
+            if resumed {
+                attempt.begin_next_session();
+            } else {
+                *attempt = Attempt::new(config);
+            }
+            attempt
+        }
+        std::collections::btree_map::Entry::Vacant(entry) => entry.insert(Attempt::new(config)),
+    }
+}
+
+/// The request validity the sequencer computes, as the run-time shows it in
+/// `adl.nav.request_valid.*`.
+fn rte_navigation(course: &Course, now: std::time::SystemTime) -> RteNavigation {
+    let validity = course.sequencer.navigation_validity(now);
+    let mut nav = RteNavigation {
+        continue_: Validity::from_bool(validity.continue_),
+        previous: Validity::from_bool(validity.previous),
+        ..RteNavigation::default()
+    };
+    for activity in &validity.activities {
+        nav.choice.insert(activity.activity.clone(), Validity::from_bool(activity.choice));
+        nav.jump.insert(activity.activity.clone(), Validity::from_bool(activity.jump));
+    }
+    nav
+}
+
+/// Shows the sequencer's objective data in `cmi.objectives` before the SCO initializes.
+///
+/// `lms-rte` has no API to initialize objective statuses yet, so this edits the attempt's
+/// serialized state: each objective entry the configuration pre-filled (by id) gets the
+/// success status, completion status, progress measure and scores the sequencer reports.
+fn preload_objectives(attempt: &mut Attempt, snapshot: &[ObjectiveSnapshot]) {
+    let mut json = attempt.to_json();
+    let mut changed = false;
+    for objective in snapshot.iter().filter(|o| !o.id.is_empty()) {
+        let anchor = format!("\"id\":{}", json_string(&objective.id));
+        let Some(at) = json.find(&anchor) else { continue };
+        let Some(end) = json[at..].find('}').map(|e| at + e) else { continue };
+        // The entry is `{"id":…,"score":{…},"success_status":…,…}`: find its closing brace
+        // after the nested score object.
+        let Some(entry_end) = json[end + 1..].find('}').map(|e| end + 1 + e) else { continue };
+        let mut entry = json[at..entry_end].to_owned();
+        let mut set = |field: &str, value: Option<String>| {
+            if let Some(value) = value {
+                let from = format!("\"{field}\":null");
+                if entry.contains(&from) {
+                    entry = entry.replacen(&from, &format!("\"{field}\":{}", json_string(&value)), 1);
+                    changed = true;
+                }
+            }
+        };
+        set("scaled", objective.score_scaled.map(|v| v.to_string()));
+        set("raw", objective.score_raw.map(|v| v.to_string()));
+        set("min", objective.score_min.map(|v| v.to_string()));
+        set("max", objective.score_max.map(|v| v.to_string()));
+        set("success_status", objective.success_status.map(|s| if s { "passed" } else { "failed" }.to_owned()));
+        set(
+            "completion_status",
+            objective.completion_status.map(|c| if c { "completed" } else { "incomplete" }.to_owned()),
+        );
+        set("progress_measure", objective.progress_measure.map(|v| v.to_string()));
+        json.replace_range(at..entry_end, &entry);
+    }
+    if changed && let Ok(updated) = Attempt::from_json(&json) {
+        *attempt = updated;
+    }
+}
+
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for ch in text.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Java `.properties` semantics: when a command index is written twice, the later line wins.
+fn effective_steps(visit: &Visit) -> Vec<&Step> {
+    let mut steps: Vec<&Step> = Vec::new();
+    for step in &visit.steps {
+        if let Some(last) = steps.last_mut()
+            && last.index == step.index
+        {
+            *last = step;
+            continue;
+        }
+        steps.push(step);
+    }
+    steps
+}
+
+fn run_visit(package: &str, visit: &Visit, attempt: &mut Attempt, clock: &mut i64, results: &mut Vec<StepResult>) {
+    for step in effective_steps(visit) {
+        *clock += 1_000;
+        let now = UnixMillis(*clock);
+        let mut element_name = None;
+        let (call_text, reply) = match &step.call {
+            ScriptCall::Initialize(a) => (format!("Initialize({a:?})"), attempt.handle(Call::Initialize(a), now)),
+            ScriptCall::Terminate(a) => (format!("Terminate({a:?})"), attempt.handle(Call::Terminate(a), now)),
+            ScriptCall::Commit(a) => (format!("Commit({a:?})"), attempt.handle(Call::Commit(a), now)),
+            ScriptCall::GetLastError => ("GetLastError()".to_owned(), attempt.handle(Call::GetLastError, now)),
+            ScriptCall::GetErrorString(c) => {
+                (format!("GetErrorString({c:?})"), attempt.handle(Call::GetErrorString(c), now))
+            }
+            ScriptCall::GetDiagnostic(c) => {
+                (format!("GetDiagnostic({c:?})"), attempt.handle(Call::GetDiagnostic(c), now))
+            }
+            ScriptCall::GetValue(element) => {
+                let name = element.resolve(|prefix, id| index_of(attempt, prefix, id));
+                let reply = attempt.handle(Call::GetValue(&name), now);
+                element_name = Some(name.clone());
+                (format!("GetValue({name:?})"), reply)
+            }
+            ScriptCall::SetValue(element, value) => {
+                let name = element.resolve(|prefix, id| index_of(attempt, prefix, id));
+                let reply = attempt.handle(Call::SetValue(&name, value), now);
+                (format!("SetValue({name:?}, {value:?})"), reply)
+            }
+            ScriptCall::CompareObjectiveIds(ids) => {
+                let got = objective_ids(attempt);
+                let passed = ids.iter().all(|id| got.iter().any(|g| g == id));
+                results.push(StepResult {
+                    package: package.to_owned(),
+                    activity: visit.activity.clone(),
+                    visit: visit.visit,
+                    index: step.index,
+                    call: "compare cmi.objectives ids".to_owned(),
+                    expected: ids.join(","),
+                    expected_error: None,
+                    got: got.join(","),
+                    got_error: 0,
+                    passed,
+                    note: step.note.clone(),
+                });
+                continue;
+            }
+        };
+        let passed = step_matches(step, element_name.as_deref(), &reply);
+        results.push(StepResult {
+            package: package.to_owned(),
+            activity: visit.activity.clone(),
+            visit: visit.visit,
+            index: step.index,
+            call: call_text,
+            expected: match &step.expected {
+                Expected::Value(v) => v.clone(),
+                other => format!("{other:?}"),
+            },
+            expected_error: step.expected_error,
+            got: reply.value.to_string(),
+            got_error: reply.error,
+            passed,
+            note: step.note.clone(),
+        });
+    }
+}
+
+fn objective_ids(attempt: &Attempt) -> Vec<String> {
+    match attempt.data() {
+        DataModel::Scorm2004(cmi) => cmi.objectives.iter().filter_map(|o| o.id.clone()).collect(),
+        DataModel::Scorm12(_) => Vec::new(),
+    }
+}
+
+fn index_of(attempt: &Attempt, prefix: &str, id: &str) -> usize {
+    let DataModel::Scorm2004(cmi) = attempt.data() else { return 0 };
+    match prefix {
+        "adl.data" => cmi.shared_data.iter().position(|b| b.id == id).unwrap_or(cmi.shared_data.len()),
+        _ => cmi
+            .objectives
+            .iter()
+            .position(|o| o.id.as_deref() == Some(id))
+            .unwrap_or(cmi.objectives.len()),
+    }
+}
+
+fn step_matches(step: &Step, element: Option<&str>, reply: &Reply) -> bool {
+    if step.expected != Expected::AnyValueOrError && step.expected_error.is_some_and(|e| e != reply.error) {
+        return false;
+    }
+    match &step.expected {
+        Expected::Unchecked | Expected::AnyValueOrError => true,
+        Expected::NonEmptyUpTo255 => !reply.value.is_empty() && reply.value.chars().count() <= 255,
+        Expected::Value(expected) => {
+            let got: &str = reply.value.as_ref();
+            if expected == got {
+                return true;
+            }
+            // `GET->c~OB~&ID&~id->->0`: the test SCO looks the entry up; only the error counts.
+            if expected.is_empty() && element.is_some_and(|e| e.ends_with(".id")) {
+                return true;
+            }
+            match element {
+                Some("cmi.learner_id") if reply.error == 0 => got == LEARNER_ID,
+                Some("cmi.learner_name") if reply.error == 0 => got == LEARNER_NAME,
+                _ => match (lms_rte::types::parse_real(expected), lms_rte::types::parse_real(got)) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => false,
+                },
+            }
+        }
+    }
+}
+
+fn completion_of(text: Option<&str>) -> Option<CompletionStatus> {
+    Some(match text? {
+        "completed" => CompletionStatus::Completed,
+        "incomplete" => CompletionStatus::Incomplete,
+        "not attempted" => CompletionStatus::NotAttempted,
+        _ => CompletionStatus::Unknown,
+    })
+}
+
+fn success_of(text: Option<&str>) -> Option<SuccessStatus> {
+    Some(match text? {
+        "passed" => SuccessStatus::Passed,
+        "failed" => SuccessStatus::Failed,
+        _ => SuccessStatus::Unknown,
+    })
+}
+
+fn real(text: Option<&String>) -> Option<f64> {
+    text.and_then(|t| lms_rte::types::parse_real(t))
+}
+
+/// The SCO's data model as the sequencer's tracking input.
+fn report_of(attempt: &Attempt) -> RuntimeReport {
+    let DataModel::Scorm2004(cmi) = attempt.data() else { return RuntimeReport::default() };
+    RuntimeReport {
+        completion_status: completion_of(cmi.completion_status.as_deref()),
+        success_status: success_of(cmi.success_status.as_deref()),
+        score_scaled: real(cmi.score.scaled.as_ref()),
+        score_raw: real(cmi.score.raw.as_ref()),
+        score_min: real(cmi.score.min.as_ref()),
+        score_max: real(cmi.score.max.as_ref()),
+        progress_measure: real(cmi.progress_measure.as_ref()),
+        objectives: cmi
+            .objectives
+            .iter()
+            .filter_map(|o| {
+                Some(ObjectiveReport {
+                    id: o.id.clone()?,
+                    success_status: success_of(o.success_status.as_deref()),
+                    completion_status: completion_of(o.completion_status.as_deref()),
+                    score_scaled: real(o.score.scaled.as_ref()),
+                    score_raw: real(o.score.raw.as_ref()),
+                    score_min: real(o.score.min.as_ref()),
+                    score_max: real(o.score.max.as_ref()),
+                    progress_measure: real(o.progress_measure.as_ref()),
+                })
+            })
+            .collect(),
+        session_time_seconds: cmi.session_time.as_deref().and_then(lms_sequencing::parse_iso_duration),
+        exit: match cmi.exit.as_deref() {
+            Some("suspend") => Some(ExitMode::Suspend),
+            Some("logout") => Some(ExitMode::Logout),
+            Some("time-out") => Some(ExitMode::TimeOut),
+            Some(_) => Some(ExitMode::Normal),
+            None => None,
+        },
+    }
+}
