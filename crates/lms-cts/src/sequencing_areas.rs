@@ -560,7 +560,10 @@ fn report_of(attempt: &Attempt) -> RuntimeReport {
         objectives: cmi
             .objectives
             .iter()
-            .filter_map(|o| {
+            .enumerate()
+            // The SCO addresses an id at its first entry; later duplicates are ignored.
+            .filter(|(k, o)| cmi.objectives[..*k].iter().all(|earlier| earlier.id != o.id))
+            .filter_map(|(_, o)| {
                 Some(ObjectiveReport {
                     id: o.id.clone()?,
                     success_status: success_of(o.success_status.as_deref()),
