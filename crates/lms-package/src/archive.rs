@@ -130,10 +130,10 @@ impl<R: Read + Seek> SafeArchive<R> {
     /// Nothing is unpacked. The central directory itself is bounded by the reader's length.
     pub fn open(mut reader: R, limits: &ArchiveLimits) -> Result<Self, Error> {
         // Refuse an oversized central directory before the zip reader allocates for it.
-        if let Some(count) = declared_entry_count(&mut reader) {
-            if count > limits.max_entries as u64 {
-                return Err(Error::TooManyEntries { count: count.min(usize::MAX as u64) as usize, limit: limits.max_entries });
-            }
+        if let Some(count) = declared_entry_count(&mut reader)
+            && count > limits.max_entries as u64
+        {
+            return Err(Error::TooManyEntries { count: count.min(usize::MAX as u64) as usize, limit: limits.max_entries });
         }
         reader.seek(SeekFrom::Start(0)).map_err(|e| Error::io("reading the archive", e))?;
         let zip = ZipArchive::new(reader).map_err(|e| Error::NotAZip { reason: e.to_string() })?;

@@ -1,4 +1,22 @@
 //! Problems found in a package, as data.
+//!
+//! Codes are stable; each diagnostic carries its own severity (a few codes, such as
+//! `missing-attribute` on a `<file>`, are warnings in one place and errors in another).
+//! Errors (the package is not importable): `malformed-xml`, `no-manifest`,
+//! `not-a-manifest`, `not-a-course-structure`, `not-a-tincan-file`, `unreadable-file`,
+//! `missing-structure-file` (AICC), `missing-element`, `missing-attribute`,
+//! `missing-identifier`, `duplicate-identifier`, `missing-resource`, `missing-launch-url`,
+//! `missing-launch-file` (skipped with `manifest_only`), `no-launchable-item`,
+//! `unknown-default-organization`, `unknown-sequencing-reference`, `path-outside-package`,
+//! `cyclic-structure` (AICC), and `invalid-value` / `value-out-of-range` where a wrong value
+//! would change behaviour (sequencing, completion threshold, cmi5 `moveOn`/`masteryScore`).
+//! Warnings: `manifest-in-subfolder`, `several-structure-files`, `missing-file` (skipped with
+//! `manifest_only`), `missing-dependency`, `missing-title`, `missing-scorm-type`,
+//! `missing-schema-version`, `unknown-schema-version`, `unknown-element`,
+//! `unsupported-element`, `unknown-objective`, `sub-manifest-ignored`, `empty-item`,
+//! `au-not-in-structure`, `invalid-encoding`, and `invalid-value` / `value-out-of-range`
+//! where the value is ignored and a default applies (booleans such as `isvisible`, mastery
+//! scores, time-limit actions, `hideLMSUI` tokens).
 
 use serde::Serialize;
 

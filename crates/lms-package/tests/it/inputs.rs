@@ -141,3 +141,20 @@ fn mutated_structure_files_never_panic() {
     }
     assert_eq!(runs, 900);
 }
+
+#[test]
+fn manifests_without_namespace_declarations_are_read() {
+    // Sloppy tools omit every xmlns; prefixes alone then identify the ADL elements.
+    let text = r#"<manifest identifier="m">
+  <metadata><schemaversion>1.2</schemaversion></metadata>
+  <organizations default="o"><organization identifier="o"><title>T</title>
+    <item identifier="i" identifierref="r"><title>I</title><adlcp:masteryscore>70</adlcp:masteryscore></item>
+  </organization></organizations>
+  <resources><resource identifier="r" type="webcontent" adlcp:scormtype="sco" href="index.html"/></resources>
+</manifest>"#;
+    let parsed = parse_manifest(text.as_bytes().to_vec());
+    assert!(parsed.is_importable(), "{}", parsed.render());
+    let package = parsed.package.unwrap();
+    assert_eq!(package.organizations[0].items[0].launch.mastery_score, Some(70.0));
+    assert_eq!(package.resources[0].scorm_type, Some(lms_package::ScormType::Sco));
+}
