@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod properties;
 pub mod runtime;
 pub mod script;
+pub mod sequencing_areas;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -111,16 +112,9 @@ pub fn list_packages(courses: &Path) -> Result<Vec<String>, CtsError> {
 }
 
 /// Hook for the sequencing areas (`CM`, `CO`, `CT`, `MS`, `OB`, `RU`, `SX`, `T`): runs one
-/// package through the sequencer. Until the sequencing driver is written every such package
-/// is reported skipped.
-pub fn run_sequencing_package(_courses: &Path, package: &str) -> PackageOutcome {
-    PackageOutcome {
-        package: package.to_owned(),
-        area: area_of(package),
-        status: Status::Skipped("sequencing areas not driven yet".to_owned()),
-        steps: 0,
-        failures: Vec::new(),
-    }
+/// package through the sequencer and the run-time ([`sequencing_areas::run_package`]).
+pub fn run_sequencing_package(courses: &Path, package: &str) -> PackageOutcome {
+    sequencing_areas::run_package(courses, package)
 }
 
 fn outcome_from_run(package: &str, run: &CaseRun) -> PackageOutcome {
