@@ -493,8 +493,18 @@ fn index_of(attempt: &Attempt, prefix: &str, id: &str) -> usize {
             .objectives
             .iter()
             .position(|o| o.id.as_deref() == Some(id))
+            .or_else(|| {
+                // The manifest may write the id percent-encoded (`ob%20j%201`) where the SCO
+                // asks for the decoded text (`ob j 1`).
+                let wanted = loose_id(id);
+                cmi.objectives.iter().position(|o| o.id.as_deref().map(loose_id).as_deref() == Some(wanted.as_str()))
+            })
             .unwrap_or(cmi.objectives.len()),
     }
+}
+
+fn loose_id(id: &str) -> String {
+    id.replace("%20", "").chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 fn step_matches(step: &Step, element: Option<&str>, reply: &Reply) -> bool {

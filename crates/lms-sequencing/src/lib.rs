@@ -455,6 +455,34 @@ impl Sequencer {
             objective.dirty = false;
         }
         st.progress_dirty = false;
+        // An objective the content explicitly set back to `unknown` clears what it writes.
+        let mut cleared: Vec<&str> = Vec::new();
+        let explicit_unknown = |status: Option<SuccessStatus>| status == Some(SuccessStatus::Unknown);
+        for (k, objective) in def.objectives.iter().enumerate() {
+            if objective.satisfied_by_measure {
+                continue;
+            }
+            let unknown = if def.primary == Some(k) {
+                explicit_unknown(report.success_status)
+                    || (report.success_status.is_none()
+                        && report.objectives.iter().any(|r| r.id == objective.id && explicit_unknown(r.success_status)))
+            } else {
+                !objective.id.is_empty()
+                    && report.objectives.iter().any(|r| {
+                        (r.id == objective.id
+                            || engine::normalize_objective_id(&r.id) == engine::normalize_objective_id(&objective.id))
+                            && explicit_unknown(r.success_status)
+                    })
+            };
+            if unknown {
+                cleared.extend(objective.maps.iter().filter(|m| m.write_satisfied_status).map(|m| m.target_objective_id.as_str()));
+            }
+        }
+        for target in cleared {
+            if let Some(global) = self.state.globals.objectives.get_mut(target) {
+                global.satisfied = None;
+            }
+        }
         let mut engine = Engine { t: &self.tree, s: &mut self.state, now: 0.0, retry: false, in_rollup: Default::default(), for_runtime: false };
         engine.write_maps(a);
     }
