@@ -405,7 +405,11 @@ fn global_objective_written_by_one_activity_is_read_by_another() {
     // A second package of the same learner sees the shared store.
     let mut other = sequencer(&tree);
     other.set_global_objectives(s.global_objectives().clone());
-    check(&mut other, "nav start -> A\nreport c=completed s=unknown\nnav continue -> C");
+    check(&mut other, "nav start -> A\nreport c=completed\nnav continue -> C");
+    // Content that sets its status back to unknown clears what it wrote.
+    let mut third = sequencer(&tree);
+    third.set_global_objectives(s.global_objectives().clone());
+    check(&mut third, "nav start -> A\nreport c=completed s=unknown\nnav continue -> B");
 }
 
 #[test]
