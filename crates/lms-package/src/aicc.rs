@@ -182,9 +182,14 @@ struct Au {
 
 pub(crate) fn parse_aicc(ctx: &mut Ctx<'_>, crs_path: &str, base_dir: &str) -> Option<Package> {
     let files = ctx.source.files().to_vec();
+    // AICC files are plain text: UTF-8 (with or without BOM) or, failing that, Windows-1252
+    // as the authoring tools of the time wrote them.
     let read_text = |ctx: &mut Ctx<'_>, path: &str| -> Option<String> {
         let bytes = ctx.read(path)?;
-        Some(crate::xml::decode(&bytes, path, &mut ctx.diagnostics))
+        if encoding_rs::Encoding::for_bom(&bytes).is_some() || std::str::from_utf8(&bytes).is_ok() {
+            return Some(crate::xml::decode(&bytes, path, &mut ctx.diagnostics));
+        }
+        Some(encoding_rs::WINDOWS_1252.decode_without_bom_handling(&bytes).0.into_owned())
     };
     let crs_text = read_text(ctx, crs_path)?;
     let crs = parse_ini(&crs_text);

@@ -318,7 +318,7 @@ fn check_objective_references(element: &Element, seq: &Sequencing, r: &mut Repor
                         "unknown-objective",
                         element,
                         format!(
-                            "A rule condition refers to the objective \"{objective}\", which this activity does not define; the primary objective is used."
+                            "A rule condition refers to the objective \"{objective}\", which this activity does not define."
                         ),
                     );
                 }

@@ -158,3 +158,23 @@ fn manifests_without_namespace_declarations_are_read() {
     assert_eq!(package.organizations[0].items[0].launch.mastery_score, Some(70.0));
     assert_eq!(package.resources[0].scorm_type, Some(lms_package::ScormType::Sco));
 }
+
+#[test]
+fn aicc_files_in_windows_1252_are_decoded() {
+    let crs = b"[Course]\r\nCourse_ID=C1\r\nCourse_Title=Sicherheit f\xfcr Anf\xe4nger\r\n".to_vec();
+    let au = b"\"System_ID\",\"File_Name\"\r\n\"A1\",\"index.html\"\r\n".to_vec();
+    let des = b"\"System_ID\",\"Title\"\r\n\"A1\",\"Gr\xf6\xdfe\"\r\n".to_vec();
+    let cst = b"\"Block\",\"Member\"\r\n\"ROOT\",\"A1\"\r\n".to_vec();
+    let source = MemorySource::new([
+        ("c.crs", crs),
+        ("c.au", au),
+        ("c.des", des),
+        ("c.cst", cst),
+        ("index.html", b"x".to_vec()),
+    ]);
+    let parsed = parse(&source, &ParseOptions::default());
+    assert!(parsed.is_importable(), "{}", parsed.render());
+    let package = parsed.package.unwrap();
+    assert_eq!(package.title, "Sicherheit für Anfänger");
+    assert_eq!(package.organizations[0].items[0].title, "Größe");
+}
