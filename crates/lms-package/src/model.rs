@@ -75,6 +75,40 @@ impl Package {
         self.resources.iter().find(|r| r.identifier == id)
     }
 
+    /// The default organization (or, when it does not resolve, the first one).
+    pub fn default_org(&self) -> Option<&Organization> {
+        self.default_organization
+            .as_deref()
+            .and_then(|id| self.organizations.iter().find(|o| o.identifier == id))
+            .or(self.organizations.first())
+    }
+
+    /// The first item of the default organization, depth first, that launches something.
+    pub fn first_launchable_item(&self) -> Option<&Item> {
+        fn find<'a>(items: &'a [Item], package: &Package) -> Option<&'a Item> {
+            items.iter().find_map(|item| {
+                if package.resource_of(item).is_some_and(|r| r.href.is_some()) {
+                    Some(item)
+                } else {
+                    find(&item.children, package)
+                }
+            })
+        }
+        find(&self.default_org()?.items, self)
+    }
+
+    /// The package file `item` launches: the resource's `href` without query or fragment and
+    /// with `%XX` escapes decoded, as stored in the package. `None` for content hosted
+    /// elsewhere (absolute URLs) or when nothing is launched.
+    pub fn launch_file(&self, item: &Item) -> Option<String> {
+        let href = self.resource_of(item)?.href.as_deref()?;
+        if crate::paths::is_absolute_url(href) {
+            return None;
+        }
+        let (path, _) = crate::paths::split_query(href);
+        Some(crate::paths::percent_decode(path))
+    }
+
     /// The URL to open for `item`: its resource's `href` with the item's `parameters` joined
     /// as SCORM CAM describes (see [`append_parameters`]). cmi5 `launchParameters` are not
     /// part of the URL (they travel in `LMS.LaunchData`). `None` when nothing is launched.

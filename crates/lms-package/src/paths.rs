@@ -62,6 +62,8 @@ pub(crate) fn join_href(base_dir: &str, bases: &[&str], href: &str) -> Result<St
         return Ok(combined);
     }
     let (path, rest) = split_query(&combined);
+    // Windows tools sometimes write `\`; archive entry names get the same treatment.
+    let path = path.replace('\\', "/");
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {
@@ -164,7 +166,7 @@ mod tests {
     #[test]
     fn joins_bases_and_hrefs() {
         type Case<'a> = (&'a str, &'a [&'a str], &'a str, Result<String, JoinError>);
-        let cases: [Case<'_>; 8] = [
+        let cases: [Case<'_>; 9] = [
             ("", &[], "index.html", Ok("index.html".into())),
             ("", &["resources/"], "a.htm?x=1", Ok("resources/a.htm?x=1".into())),
             ("", &["common"], "LMSTest.jar", Ok("common/LMSTest.jar".into())),
@@ -173,6 +175,7 @@ mod tests {
             ("", &[], "../b.html", Err(JoinError::OutsidePackage)),
             ("", &["http://cdn.example.com/x/"], "y.html", Ok("http://cdn.example.com/x/y.html".into())),
             ("", &["a/"], "https://e.org/p", Ok("https://e.org/p".into())),
+            ("", &[], "content\\index.html?x=a\\b", Ok("content/index.html?x=a\\b".into())),
         ];
         for (base_dir, bases, href, expected) in cases {
             assert_eq!(join_href(base_dir, bases, href), expected, "{base_dir} {bases:?} {href}");

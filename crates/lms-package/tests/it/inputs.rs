@@ -70,6 +70,7 @@ fn absurdly_deep_nesting_is_cut_off_not_overflowed() {
     let cut = parsed.diagnostics.iter().find(|d| d.code == "malformed-xml").expect("a malformed-xml diagnostic");
     assert_eq!((cut.location.line, cut.location.column), (1, column), "{}", cut.message);
     assert!(cut.message.contains("nested more than 256 levels"), "{}", cut.message);
+    assert!(parsed.render().contains("item i"));
     assert!(!parsed.is_importable());
 }
 
@@ -177,4 +178,35 @@ fn aicc_files_in_windows_1252_are_decoded() {
     let package = parsed.package.unwrap();
     assert_eq!(package.title, "Sicherheit für Anfänger");
     assert_eq!(package.organizations[0].items[0].title, "Größe");
+}
+
+#[test]
+fn launch_helpers_follow_the_cam_rules() {
+    use lms_package::append_parameters;
+    for (href, parameters, expected) in [
+        ("a.html", "?x=1", "a.html?x=1"),
+        ("a.html", "x=1", "a.html?x=1"),
+        ("a.html?y=2", "?x=1", "a.html?y=2&x=1"),
+        ("a.html?y=2", "&x=1", "a.html?y=2&x=1"),
+        ("a.html#top", "?x=1", "a.html?x=1#top"),
+        ("a.html", "#part2", "a.html#part2"),
+        ("a.html#top", "#part2", "a.html#top"),
+        ("a.html", "  ", "a.html"),
+    ] {
+        assert_eq!(append_parameters(href, parameters), expected, "{href} + {parameters}");
+    }
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content-samples");
+    let parsed = lms_package::parse_dir(samples.join("scorm2004-3rd-basic/package"), &ParseOptions::default()).unwrap();
+    let package = parsed.package.unwrap();
+    let item = package.first_launchable_item().unwrap();
+    assert_eq!(item.identifier, "lesson");
+    assert_eq!(package.launch_url(item).as_deref(), Some("content/lesson/lesson.html?page=1"));
+    assert_eq!(package.launch_file(item).as_deref(), Some("content/lesson/lesson.html"));
+    let parsed = lms_package::parse_dir(samples.join("cmi5-basic/package"), &ParseOptions::default()).unwrap();
+    let package = parsed.package.unwrap();
+    let hosted = &package.organizations[0].items[1];
+    assert_eq!(package.launch_file(hosted), None, "hosted elsewhere");
+    // cmi5 launchParameters are not part of the URL.
+    let au = &package.organizations[0].items[0].children[0];
+    assert_eq!(package.launch_url(au).as_deref(), Some("au1/index.html"));
 }
