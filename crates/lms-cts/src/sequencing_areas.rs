@@ -167,7 +167,16 @@ fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
     for _ in 0..MAX_DELIVERIES {
         clock += 1_000;
         let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(clock as u64);
-        let delivery = match course.sequencer.navigate(&request, now) {
+        let mut outcome = course.sequencer.navigate(&request, now);
+        if request == NavigationRequest::Start
+            && outcome.is_err()
+            && let Some(first) = first_choosable(&course, now)
+        {
+            // Flow cannot start this course: the tester picks the first entry the table of
+            // contents offers, as the suite's instructions ask.
+            outcome = course.sequencer.navigate(&NavigationRequest::Choice(first), now);
+        }
+        let delivery = match outcome {
             Ok(NavigationOutcome::Delivered(delivery)) => delivery,
             Ok(NavigationOutcome::SequencingEnded) if all_played(&played) => return Ok(results),
             other => {
@@ -286,6 +295,11 @@ fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
         }
     }
     Err(format!("more than {MAX_DELIVERIES} deliveries"))
+}
+
+fn first_choosable(course: &Course, now: std::time::SystemTime) -> Option<String> {
+    let validity = course.sequencer.navigation_validity(now);
+    validity.activities.iter().find(|a| a.choice && !a.hidden).map(|a| a.activity.clone())
 }
 
 fn first_unplayed(case: &TestCase, played: &[bool]) -> String {
