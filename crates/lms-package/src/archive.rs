@@ -155,6 +155,9 @@ impl<R: Read + Seek> SafeArchive<R> {
                 return Err(Error::Encrypted { entry: name });
             }
             let is_dir = is_dir_name || data.is_dir();
+            if path.is_empty() && !is_dir {
+                return Err(Error::UnsafePath { entry: name, reason: "has no file name" });
+            }
             let size = data.size();
             let compressed_size = data.compressed_size();
             if !is_dir {

@@ -111,6 +111,7 @@ fn hostile_archives_are_refused_before_unpacking() {
         ("absolute", package_with(&[("/etc/x", b"x")]), defaults, "UnsafePath"),
         ("absolute backslash", package_with(&[("\\etc\\x", b"x")]), defaults, "UnsafePath"),
         ("drive letter", package_with(&[("C:\\x", b"x")]), defaults, "UnsafePath"),
+        ("file without a name", package_with(&[(".", b"x")]), defaults, "UnsafePath"),
         ("symlink", symlink_zip(), defaults, "Symlink"),
         ("bomb", package_with(&[("zeros.bin", &zeros)]), defaults, "CompressionRatio"),
         ("too many entries", package_with(&[("a", b"a"), ("b", b"b")]), small_limits, "TooManyEntries"),
