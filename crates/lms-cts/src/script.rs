@@ -346,7 +346,16 @@ pub fn parse_step(index: u32, raw: &str) -> Result<Step, String> {
                 ScriptCall::GetValue(parse_element(arg))
             } else {
                 let (element, value) = arg.split_once('!').unwrap_or((arg, ""));
-                ScriptCall::SetValue(parse_element(element), parse_set_value(value))
+                let element = parse_element(element);
+                // navigation requests reuse the element abbreviations (`X` = `exit`)
+                let value = if element.plain().as_deref() == Some("adl.nav.request")
+                    && !value.starts_with("tar~")
+                {
+                    expand_segment(value).to_owned()
+                } else {
+                    parse_set_value(value)
+                };
+                ScriptCall::SetValue(element, value)
             };
             Ok(step(call, expected_of(expected), parse_error(error), note))
         }

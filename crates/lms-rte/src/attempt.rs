@@ -196,6 +196,23 @@ pub enum RteEvent {
     },
 }
 
+/// What the LMS (the sequencer's objective tracking data, global objectives included) knows
+/// about an objective when a SCO is launched; shown in `cmi.objectives` (RTE 4.2.17).
+/// `None` fields are left as they are.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ObjectiveInit {
+    pub id: String,
+    /// `passed` / `failed` / `unknown`.
+    pub success_status: Option<String>,
+    /// `completed` / `incomplete` / `not attempted` / `unknown`.
+    pub completion_status: Option<String>,
+    pub score_scaled: Option<f64>,
+    pub score_raw: Option<f64>,
+    pub score_min: Option<f64>,
+    pub score_max: Option<f64>,
+    pub progress_measure: Option<f64>,
+}
+
 /// What a `Commit` or `Terminate` asks the store to persist atomically.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommitBatch {
@@ -287,6 +304,45 @@ impl Attempt {
     /// Whether the last session ended suspended (the next one resumes).
     pub fn is_suspended(&self) -> bool {
         self.suspended
+    }
+
+    /// Shows the sequencer's objective data in `cmi.objectives` before the SCO initializes:
+    /// an objective with the same id is updated, others are appended. SCORM 2004 only (1.2
+    /// objectives are the SCO's own).
+    pub fn initialize_objectives(&mut self, objectives: &[ObjectiveInit]) {
+        let DataModel::Scorm2004(cmi) = &mut self.data else {
+            return;
+        };
+        let number = |v: Option<f64>| v.map(|v| format!("{v}"));
+        for init in objectives.iter().filter(|o| !o.id.is_empty()) {
+            let index = match cmi
+                .objectives
+                .iter()
+                .position(|o| o.id.as_deref() == Some(init.id.as_str()))
+            {
+                Some(i) => i,
+                None => {
+                    cmi.objectives.push(crate::scorm2004::Objective {
+                        id: Some(init.id.clone()),
+                        ..Default::default()
+                    });
+                    cmi.objectives.len() - 1
+                }
+            };
+            let o = &mut cmi.objectives[index];
+            let mut apply = |slot: &mut Option<String>, value: Option<String>| {
+                if value.is_some() {
+                    *slot = value;
+                }
+            };
+            apply(&mut o.success_status, init.success_status.clone());
+            apply(&mut o.completion_status, init.completion_status.clone());
+            apply(&mut o.score.scaled, number(init.score_scaled));
+            apply(&mut o.score.raw, number(init.score_raw));
+            apply(&mut o.score.min, number(init.score_min));
+            apply(&mut o.score.max, number(init.score_max));
+            apply(&mut o.progress_measure, number(init.progress_measure));
+        }
     }
 
     /// Supplies the sequencer's answers for `adl.nav.request_valid.*`.

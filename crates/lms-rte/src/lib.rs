@@ -37,8 +37,8 @@ pub mod scorm2004;
 pub mod types;
 
 pub use attempt::{
-    AnsweredInteraction, Attempt, Call, CommitBatch, Completion, DataModel, Reply, RteEvent,
-    ScoreSnapshot, SessionState, Success, Summary, UnixMillis,
+    AnsweredInteraction, Attempt, Call, CommitBatch, Completion, DataModel, ObjectiveInit, Reply,
+    RteEvent, ScoreSnapshot, SessionState, Success, Summary, UnixMillis,
 };
 pub use config::{
     AttemptConfig, Credit, LmsComment, Mode, NavigationValidity, ScormVersion, SharedDataMap,

@@ -625,3 +625,43 @@ fn hostile_input_is_data() {
     }
     assert!(Attempt::from_json("{not json").is_err());
 }
+
+#[test]
+fn objectives_show_the_sequencers_data() {
+    let mut config = scorm2004();
+    config.objective_ids = vec!["primary".into()];
+    let mut attempt = Attempt::new(config);
+    attempt.initialize_objectives(&[
+        lms_rte::ObjectiveInit {
+            id: "primary".into(),
+            success_status: Some("passed".into()),
+            score_scaled: Some(0.8),
+            ..Default::default()
+        },
+        lms_rte::ObjectiveInit {
+            id: "global-1".into(),
+            completion_status: Some("completed".into()),
+            ..Default::default()
+        },
+    ]);
+    let transcript = run(
+        attempt,
+        "I
+         G cmi.objectives._count
+         G cmi.objectives.0.success_status
+         G cmi.objectives.0.score.scaled
+         G cmi.objectives.1.id
+         G cmi.objectives.1.completion_status
+         G cmi.objectives.1.success_status",
+    );
+    expect![[r#"
+        I -> "true" 0
+        G cmi.objectives._count -> "2" 0
+        G cmi.objectives.0.success_status -> "passed" 0
+        G cmi.objectives.0.score.scaled -> "0.8" 0
+        G cmi.objectives.1.id -> "global-1" 0
+        G cmi.objectives.1.completion_status -> "completed" 0
+        G cmi.objectives.1.success_status -> "unknown" 0
+    "#]]
+    .assert_eq(&transcript);
+}
