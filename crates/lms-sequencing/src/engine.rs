@@ -283,10 +283,14 @@ impl<'a> Engine<'a> {
             let measure = local.measure_status.then_some(local.normalized_measure);
             let (completed, progress) = if objective.primary {
                 let st = self.st(a);
-                (
-                    st.attempt_progress_status.then_some(st.attempt_completion_status),
-                    st.attempt_completion_amount_status.then_some(st.attempt_completion_amount),
-                )
+                let amount = st.attempt_completion_amount_status.then_some(st.attempt_completion_amount);
+                let threshold = &def.completion_threshold;
+                let completed = if threshold.completed_by_measure {
+                    amount.map(|m| m >= threshold.min_progress_measure)
+                } else {
+                    st.attempt_progress_status.then_some(st.attempt_completion_status)
+                };
+                (completed, amount)
             } else {
                 (local.completion_status, local.progress_measure)
             };

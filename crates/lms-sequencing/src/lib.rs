@@ -380,9 +380,15 @@ impl Sequencer {
         }
         st.completion_reported = report.completion_status.is_some();
         let threshold = def.completion_threshold;
-        if threshold.completed_by_measure && st.attempt_completion_amount_status {
-            st.attempt_progress_status = true;
-            st.attempt_completion_status = st.attempt_completion_amount >= threshold.min_progress_measure;
+        if threshold.completed_by_measure {
+            // Completion comes from the progress measure alone (RTE 4th ed. 4.2.4.1).
+            st.completion_reported = true;
+            if st.attempt_completion_amount_status {
+                st.attempt_progress_status = true;
+                st.attempt_completion_status = st.attempt_completion_amount >= threshold.min_progress_measure;
+            } else {
+                st.attempt_progress_status = false;
+            }
         }
         st.success_reported = report.success_status.is_some();
         // Primary objective.
