@@ -330,7 +330,7 @@ impl Attempt {
                 }
             };
             let o = &mut cmi.objectives[index];
-            let mut apply = |slot: &mut Option<String>, value: Option<String>| {
+            let apply = |slot: &mut Option<String>, value: Option<String>| {
                 if value.is_some() {
                     *slot = value;
                 }
