@@ -124,6 +124,7 @@ pub(crate) fn is_iso_duration(text: &str) -> bool {
 /// Reads one `<imsss:sequencing>` element.
 pub(crate) fn parse_sequencing(element: &Element, r: &mut Reporter<'_>) -> Sequencing {
     let mut seq = Sequencing::empty(r.doc.loc(element));
+    let known = checkable_objective_ids(element);
     seq.id = element.attr("ID").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     seq.id_ref = element.attr("IDRef").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
 
@@ -151,7 +152,7 @@ pub(crate) fn parse_sequencing(element: &Element, r: &mut Reporter<'_>) -> Seque
                     ),
                 })
             }
-            (Ns::Imsss, "sequencingRules") => seq.sequencing_rules = Some(parse_rules(child, r)),
+            (Ns::Imsss, "sequencingRules") => seq.sequencing_rules = Some(parse_rules(child, known.as_deref(), r)),
             (Ns::Imsss, "limitConditions") => {
                 let duration = child.attr("attemptAbsoluteDurationLimit").map(|s| s.trim().to_string());
                 if let Some(d) = &duration
@@ -249,6 +250,7 @@ pub(crate) fn parse_sequencing(element: &Element, r: &mut Reporter<'_>) -> Seque
                     else {
                         continue;
                     };
+                    check_reference(known.as_deref(), &objective_id, objective, "This adlseq objective", r);
                     let mut map_info = Vec::new();
                     for map in objective.children_named(Ns::Adlseq, "mapInfo") {
                         let Some(target) = r.required(map, Ns::None, "targetObjectiveID", "a map to a global objective")
@@ -281,52 +283,38 @@ pub(crate) fn parse_sequencing(element: &Element, r: &mut Reporter<'_>) -> Seque
             _ => {}
         }
     }
-    check_objective_references(element, &seq, r);
     seq
 }
 
-/// Rule conditions and adlseq objectives must name an objective of the same activity.
-fn check_objective_references(element: &Element, seq: &Sequencing, r: &mut Reporter<'_>) {
-    // A definition that extends a collection entry may get its objectives from there.
-    if seq.id_ref.is_some() || seq.id.is_some() {
-        return;
+/// The objective ids this `<sequencing>` defines, when references to them can be checked:
+/// not for a definition that extends (or is) a collection entry, which may get its objectives
+/// from elsewhere.
+fn checkable_objective_ids(element: &Element) -> Option<Vec<String>> {
+    if element.attr("IDRef").is_some() || element.attr("ID").is_some() {
+        return None;
     }
-    let known: Vec<&str> = seq
-        .objectives
-        .iter()
-        .flat_map(|o| std::iter::once(&o.primary).chain(o.others.iter()))
-        .filter_map(|o| o.id.as_deref())
-        .collect();
-    for adl in &seq.adl_objectives {
-        if !known.contains(&adl.objective_id.as_str()) {
-            r.warning(
-                "unknown-objective",
-                element,
-                format!(
-                    "The adlseq objective \"{}\" does not match any <imsss:objective> of this activity; its maps are ignored.",
-                    adl.objective_id
-                ),
-            );
-        }
-    }
-    if let Some(rules) = &seq.sequencing_rules {
-        let all = rules.pre_condition.iter().chain(&rules.exit_condition).chain(&rules.post_condition);
-        for condition in all.flat_map(|rule| rule.conditions.iter()) {
-            if let Some(objective) = &condition.referenced_objective
-                && !known.contains(&objective.as_str()) {
-                    r.warning(
-                        "unknown-objective",
-                        element,
-                        format!(
-                            "A rule condition refers to the objective \"{objective}\", which this activity does not define."
-                        ),
-                    );
-                }
-        }
+    Some(
+        element
+            .children_named(Ns::Imsss, "objectives")
+            .flat_map(|o| o.children.iter().filter(|c| c.ns == Ns::Imsss))
+            .filter_map(|o| o.attr("objectiveID").map(|id| id.trim().to_string()))
+            .collect(),
+    )
+}
+
+fn check_reference(known: Option<&[String]>, id: &str, element: &Element, what: &str, r: &mut Reporter<'_>) {
+    if let Some(known) = known
+        && !known.iter().any(|k| k == id)
+    {
+        r.warning(
+            "unknown-objective",
+            element,
+            format!("{what} refers to the objective \"{id}\", which this activity does not define."),
+        );
     }
 }
 
-fn parse_rules(element: &Element, r: &mut Reporter<'_>) -> SequencingRules {
+fn parse_rules(element: &Element, known: Option<&[String]>, r: &mut Reporter<'_>) -> SequencingRules {
     let mut rules = SequencingRules::default();
     for child in &element.children {
         let (kind, allowed): (u8, &[RuleAction]) = match (child.ns, child.name.as_str()) {
@@ -352,7 +340,7 @@ fn parse_rules(element: &Element, r: &mut Reporter<'_>) -> SequencingRules {
             }
             _ => continue,
         };
-        let Some(rule) = parse_rule(child, allowed, r) else { continue };
+        let Some(rule) = parse_rule(child, allowed, known, r) else { continue };
         match kind {
             0 => rules.pre_condition.push(rule),
             1 => rules.exit_condition.push(rule),
@@ -362,7 +350,12 @@ fn parse_rules(element: &Element, r: &mut Reporter<'_>) -> SequencingRules {
     rules
 }
 
-fn parse_rule(element: &Element, allowed: &[RuleAction], r: &mut Reporter<'_>) -> Option<SequencingRule> {
+fn parse_rule(
+    element: &Element,
+    allowed: &[RuleAction],
+    known: Option<&[String]>,
+    r: &mut Reporter<'_>,
+) -> Option<SequencingRule> {
     let conditions_el = element.child(Ns::Imsss, "ruleConditions");
     let combination = match conditions_el {
         Some(c) => r.vocabulary(
@@ -383,8 +376,13 @@ fn parse_rule(element: &Element, allowed: &[RuleAction], r: &mut Reporter<'_>) -
             r.error("invalid-value", c, format!("`condition=\"{kind_raw}\"` is not a sequencing rule condition."));
             continue;
         };
+        let referenced_objective =
+            c.attr("referencedObjective").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        if let Some(id) = &referenced_objective {
+            check_reference(known, id, c, "This rule condition", r);
+        }
         conditions.push(RuleCondition {
-            referenced_objective: c.attr("referencedObjective").map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+            referenced_objective,
             measure_threshold: r.decimal(c, Ns::None, "measureThreshold", 0.0, (-1.0, 1.0), E),
             negate: r.vocabulary(c, Ns::None, "operator", negate, false, "`not`, `noOp`", E),
             condition,
