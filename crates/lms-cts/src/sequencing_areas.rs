@@ -120,6 +120,8 @@ enum UserAction {
     /// Leave the course (processing the SCO's request, or suspending/exiting), then launch it
     /// again.
     Relaunch { suspend: bool },
+    /// Press a button that ends the course (`ContinueExit…`), then launch it again.
+    RequestThenRelaunch(NavigationRequest),
 }
 
 fn user_action(cui: Option<&str>, course: &Course) -> Result<UserAction, String> {
@@ -139,6 +141,7 @@ fn user_action(cui: Option<&str>, course: &Course) -> Result<UserAction, String>
         "previous" => UserAction::Request(NavigationRequest::Previous),
         "autotest" => UserAction::FollowContent,
         "trigexitall" => UserAction::Request(NavigationRequest::ExitAll),
+        _ if lower.starts_with("continueexit") => UserAction::RequestThenRelaunch(NavigationRequest::Continue),
         _ if lower.starts_with("relaunch") => UserAction::Relaunch { suspend: false },
         _ if lower.starts_with("suspend") => UserAction::Relaunch { suspend: true },
         _ if lower.starts_with("continue") => UserAction::Request(NavigationRequest::Continue),
@@ -271,6 +274,29 @@ fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
                     return Ok(results);
                 }
             },
+            UserAction::RequestThenRelaunch(press) => {
+                clock += 1_000;
+                let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(clock as u64);
+                match course.sequencer.navigate(&press, now) {
+                    Ok(NavigationOutcome::SequencingEnded) => {
+                        request = if course.sequencer.suspended_activity().is_some() {
+                            NavigationRequest::ResumeAll
+                        } else {
+                            NavigationRequest::Start
+                        };
+                    }
+                    other => {
+                        results.push(problem(
+                            package,
+                            &act,
+                            number,
+                            &format!("navigation {press:?}"),
+                            &format!("should end the course, gave {other:?}"),
+                        ));
+                        return Ok(results);
+                    }
+                }
+            }
             UserAction::Relaunch { suspend } => {
                 let leave = content_request.unwrap_or(if suspend {
                     NavigationRequest::SuspendAll
