@@ -11,7 +11,8 @@ use crate::{AttachmentPart, XapiError, statements_equivalent};
 pub struct SignatureCheck {
     /// `RS256`, `RS384` or `RS512`.
     pub algorithm: String,
-    /// Whether the JWS header carries an `x5c` certificate chain.
+    /// Whether the JWS header carried an `x5c` certificate chain; when it did, the RSA
+    /// signature was verified against the first certificate's public key.
     pub has_certificate_chain: bool,
 }
 
@@ -24,8 +25,10 @@ pub struct SignatureCheck {
 /// [`statements_equivalent`] (so `id`, `authority`, `stored`, `version`, timestamp notation etc.
 /// may differ as described there).
 ///
-/// Not done here: verifying the RSA signature against the `x5c` certificate. The spec makes that
-/// optional ("the LRS MAY …"); [`SignatureCheck::has_certificate_chain`] says whether it could be.
+/// When the JWS header has an `x5c` certificate chain, the RSA signature must verify with the
+/// public key of its first certificate (the chain itself is not checked against trust anchors:
+/// the LRS has none). Without `x5c` there is no key to check the signature with, so only its
+/// form is checked, as the spec allows.
 pub fn check_signature(statement: &Value, parts: &[AttachmentPart<'_>]) -> Result<Option<SignatureCheck>, XapiError> {
     let Some(attachments) = statement.get("attachments").and_then(Value::as_array) else { return Ok(None) };
     let signatures: Vec<&Value> = attachments
@@ -52,23 +55,23 @@ pub fn check_signature(statement: &Value, parts: &[AttachmentPart<'_>]) -> Resul
         .map_err(|_| XapiError::signature("the signature part is not a JWS (not text)"))?
         .trim();
     let mut segments = jws.split('.');
-    let (Some(header), Some(payload), Some(signature_bytes), None) =
+    let (Some(header_text), Some(payload_text), Some(signature_text), None) =
         (segments.next(), segments.next(), segments.next(), segments.next())
     else {
         return Err(XapiError::signature("the signature is not a JWS in compact serialization (header.payload.signature)"));
     };
-    let header: Value = decode_json(header, "header")?;
+    let header: Value = decode_json(header_text, "header")?;
     let algorithm = header.get("alg").and_then(Value::as_str).unwrap_or_default();
     if !matches!(algorithm, "RS256" | "RS384" | "RS512") {
         return Err(XapiError::signature(format!("the JWS algorithm {algorithm:?} is not RS256, RS384 or RS512")));
     }
     let decoded_signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(signature_bytes)
+        .decode(signature_text)
         .map_err(|_| XapiError::signature("the JWS signature is not base64url"))?;
     if decoded_signature.is_empty() {
         return Err(XapiError::signature("the JWS signature is empty"));
     }
-    let payload: Value = decode_json(payload, "payload")?;
+    let payload: Value = decode_json(payload_text, "payload")?;
     if !payload.is_object() {
         return Err(XapiError::signature("the JWS payload is not a statement (JSON object)"));
     }
@@ -88,10 +91,93 @@ pub fn check_signature(statement: &Value, parts: &[AttachmentPart<'_>]) -> Resul
     if !statements_equivalent(&unsigned, &payload) {
         return Err(XapiError::signature("the JWS payload does not match the statement it signs"));
     }
-    Ok(Some(SignatureCheck {
-        algorithm: algorithm.to_owned(),
-        has_certificate_chain: header.get("x5c").is_some_and(Value::is_array),
-    }))
+    let has_certificate_chain = match header.get("x5c") {
+        None => false,
+        Some(chain) => {
+            let first = chain
+                .as_array()
+                .and_then(|certificates| certificates.first())
+                .and_then(Value::as_str)
+                .ok_or_else(|| XapiError::signature("x5c must be an array of base64 DER certificates"))?;
+            let signing_input = &jws[..header_text.len() + 1 + payload_text.len()];
+            verify_rsa(algorithm, signing_input.as_bytes(), &decoded_signature, first)?;
+            true
+        }
+    };
+    Ok(Some(SignatureCheck { algorithm: algorithm.to_owned(), has_certificate_chain }))
+}
+
+/// RSASSA-PKCS1-v1_5 verification (RFC 7518 §3.3) with the key of a base64 DER certificate.
+fn verify_rsa(algorithm: &str, signing_input: &[u8], signature: &[u8], certificate_base64: &str) -> Result<(), XapiError> {
+    use rsa::pkcs1v15::{Signature, VerifyingKey};
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier;
+
+    let certificate = base64::engine::general_purpose::STANDARD
+        .decode(certificate_base64)
+        .map_err(|_| XapiError::signature("the x5c certificate is not base64"))?;
+    let spki = subject_public_key_info(&certificate)
+        .ok_or_else(|| XapiError::signature("the x5c certificate is not a DER X.509 certificate"))?;
+    let key = rsa::RsaPublicKey::from_public_key_der(spki)
+        .map_err(|_| XapiError::signature("the x5c certificate does not hold an RSA public key"))?;
+    let signature = Signature::try_from(signature).map_err(|_| XapiError::signature("malformed RSA signature"))?;
+    let verified = match algorithm {
+        "RS256" => VerifyingKey::<sha2::Sha256>::new(key).verify(signing_input, &signature),
+        "RS384" => VerifyingKey::<sha2::Sha384>::new(key).verify(signing_input, &signature),
+        _ => VerifyingKey::<sha2::Sha512>::new(key).verify(signing_input, &signature),
+    };
+    verified.map_err(|_| XapiError::signature("the RSA signature does not verify with the x5c certificate's key"))
+}
+
+/// The DER bytes of `subjectPublicKeyInfo` in an X.509 certificate (RFC 5280 §4.1):
+/// Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL, serialNumber,
+/// signature, issuer, validity, subject, subjectPublicKeyInfo, … }, … }.
+fn subject_public_key_info(certificate: &[u8]) -> Option<&[u8]> {
+    let (tag, certificate_body, _) = der_element(certificate)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (tag, tbs, _) = der_element(certificate_body)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let mut rest = tbs;
+    let (tag, _, after) = der_element(rest)?;
+    if tag == 0xA0 {
+        rest = after; // explicit version
+    }
+    for _ in 0..5 {
+        // serialNumber, signature, issuer, validity, subject
+        let (_, _, after) = der_element(rest)?;
+        rest = after;
+    }
+    let (tag, _, after) = der_element(rest)?;
+    if tag != 0x30 {
+        return None;
+    }
+    Some(&rest[..rest.len() - after.len()])
+}
+
+/// One DER element: (tag, contents, the bytes after it). Definite lengths only.
+fn der_element(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let tag = *bytes.first()?;
+    let first_length = *bytes.get(1)?;
+    let (length, header) = if first_length < 0x80 {
+        (usize::from(first_length), 2)
+    } else {
+        let n = usize::from(first_length & 0x7f);
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut length = 0usize;
+        for byte in bytes.get(2..2 + n)? {
+            length = (length << 8) | usize::from(*byte);
+        }
+        (length, 2 + n)
+    };
+    let end = header.checked_add(length)?;
+    let contents = bytes.get(header..end)?;
+    Some((tag, contents, &bytes[end..]))
 }
 
 fn decode_json(segment: &str, what: &str) -> Result<Value, XapiError> {

@@ -267,10 +267,74 @@ fn signed_statements_with_rs256_rs384_rs512_are_accepted() {
         assert_eq!(found.algorithm, algorithm);
         assert!(!found.has_certificate_chain);
     }
-    let with_chain = jws(&json!({"alg": "RS256", "x5c": ["MIIB"]}), &statement.to_string());
-    assert!(signature_check(&statement, &with_chain, "application/octet-stream").unwrap().unwrap().has_certificate_chain);
     // no signature attachment: nothing to check
     assert_eq!(check_signature(&statement, &[]), Ok(None));
+}
+
+fn signing_key(file: &str) -> rsa::RsaPrivateKey {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    let pem = std::fs::read_to_string(crate::support::data_dir().join("signing").join(file)).unwrap();
+    rsa::RsaPrivateKey::from_pkcs1_pem(&pem).unwrap()
+}
+
+fn certificate() -> String {
+    std::fs::read_to_string(crate::support::data_dir().join("signing/test-cert.b64")).unwrap().trim().to_owned()
+}
+
+/// A real RS256/384/512 JWS over `payload`, signed with `key`, with the test certificate in x5c.
+fn signed_jws(algorithm: &str, payload: &str, key: &rsa::RsaPrivateKey) -> String {
+    use rsa::pkcs1v15::SigningKey;
+    use rsa::signature::{SignatureEncoding, Signer};
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = json!({"alg": algorithm, "x5c": [certificate()]});
+    let signing_input = format!("{}.{}", engine.encode(header.to_string()), engine.encode(payload));
+    let signature = match algorithm {
+        "RS256" => SigningKey::<sha2::Sha256>::new(key.clone()).sign(signing_input.as_bytes()).to_vec(),
+        "RS384" => SigningKey::<sha2::Sha384>::new(key.clone()).sign(signing_input.as_bytes()).to_vec(),
+        _ => SigningKey::<sha2::Sha512>::new(key.clone()).sign(signing_input.as_bytes()).to_vec(),
+    };
+    format!("{signing_input}.{}", engine.encode(signature))
+}
+
+#[test]
+fn signatures_with_an_x5c_certificate_are_verified() {
+    let statement = base_statement();
+    let key = signing_key("test-key.pem");
+    for algorithm in ["RS256", "RS384", "RS512"] {
+        let token = signed_jws(algorithm, &statement.to_string(), &key);
+        let found = signature_check(&statement, &token, "application/octet-stream").unwrap().unwrap();
+        assert_eq!((found.algorithm.as_str(), found.has_certificate_chain), (algorithm, true));
+    }
+    let expect = |token: &str, fragment: &str| match signature_check(&statement, token, "application/octet-stream") {
+        Err(XapiError::Signature { reason }) => assert!(reason.contains(fragment), "{reason:?} lacks {fragment:?}"),
+        other => panic!("expected a signature error with {fragment:?}, got {other:?}"),
+    };
+    // signed by a key that is not the certificate's
+    expect(&signed_jws("RS256", &statement.to_string(), &signing_key("other-key.pem")), "does not verify");
+    // a valid token whose algorithm header was changed after signing
+    let token = signed_jws("RS256", &statement.to_string(), &key);
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut segments: Vec<String> = token.split('.').map(str::to_owned).collect();
+    segments[0] = engine.encode(json!({"alg": "RS512", "x5c": [certificate()]}).to_string());
+    expect(&segments.join("."), "does not verify");
+    // a flipped signature byte
+    let mut signature = engine.decode(&segments[2]).unwrap();
+    signature[10] ^= 1;
+    let tampered = format!("{}.{}", token.rsplit_once('.').unwrap().0, engine.encode(signature));
+    expect(&tampered, "does not verify");
+    // broken certificates
+    let with_chain = |chain: Value| {
+        format!("{}.{}.{}", engine.encode(json!({"alg": "RS256", "x5c": chain}).to_string()), engine.encode(statement.to_string()), engine.encode(b"sig"))
+    };
+    expect(&with_chain(json!(["MIIB"])), "not a DER X.509 certificate");
+    expect(&with_chain(json!(["not base64!"])), "not base64");
+    expect(&with_chain(json!([])), "x5c must be an array");
+    expect(&with_chain(json!("MIIB")), "x5c must be an array");
+    let cert = engine.decode(certificate().replace('+', "-").replace('/', "_").trim_end_matches('=')).unwrap();
+    for cut in [1, 10, cert.len() / 2, cert.len() - 1] {
+        let truncated = base64::engine::general_purpose::STANDARD.encode(&cert[..cut]);
+        expect(&with_chain(json!([truncated])), "not a DER X.509 certificate");
+    }
 }
 
 #[test]
