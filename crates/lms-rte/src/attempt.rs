@@ -216,8 +216,9 @@ pub struct ObjectiveInit {
 /// What a `Commit` or `Terminate` asks the store to persist atomically.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommitBatch {
-    /// Elements whose value changed since the last taken batch (`""` for a removed value).
-    pub changes: Vec<(String, String)>,
+    /// Elements whose value changed since the previous batch; `None` for a value that is
+    /// gone (e.g. `cmi.session_time` once added to `cmi.total_time`, a new attempt's reset).
+    pub changes: Vec<(String, Option<String>)>,
     pub events: Vec<RteEvent>,
     /// True when the batch comes from `Terminate`.
     pub terminated: bool,
@@ -239,8 +240,9 @@ pub struct Attempt {
     session_started_at: Option<UnixMillis>,
     #[serde(default)]
     navigation: NavigationValidity,
-    /// Values as of the last taken batch, to compute deltas.
-    #[serde(default)]
+    /// Values as of the last batch, to compute deltas. Not saved: a restored attempt is, by
+    /// construction, what the store committed.
+    #[serde(skip)]
     committed: BTreeMap<String, String>,
     #[serde(default)]
     pending_events: Vec<RteEvent>,
@@ -249,7 +251,14 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// A fresh first attempt (`entry` = `ab-initio`).
+    /// A fresh first attempt after checking the configuration (see [`AttemptConfig::validate`]).
+    pub fn try_new(config: AttemptConfig) -> Result<Self, Error> {
+        config.validate()?;
+        Ok(Self::new(config))
+    }
+
+    /// A fresh first attempt (`entry` = `ab-initio`). The configuration is trusted; use
+    /// [`Attempt::try_new`] for values from an uploaded manifest.
     pub fn new(config: AttemptConfig) -> Self {
         let data = fresh_data(&config);
         let mut attempt = Self {
@@ -271,9 +280,13 @@ impl Attempt {
         attempt
     }
 
-    /// Restores an attempt saved with [`Attempt::to_json`].
+    /// Restores an attempt saved with [`Attempt::to_json`]; deltas continue from the restored
+    /// state.
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        Ok(serde_json::from_str(json)?)
+        let mut attempt: Self = serde_json::from_str(json)?;
+        attempt.config.validate()?;
+        attempt.committed = attempt.values().into_iter().collect();
+        Ok(attempt)
     }
 
     /// The whole state as JSON, for the store.
@@ -788,17 +801,7 @@ impl Attempt {
     /// Computes the delta and events since the last batch and queues them in the outbox.
     fn commit(&mut self, now: UnixMillis, terminated: bool) {
         let current: BTreeMap<String, String> = self.values().into_iter().collect();
-        let mut changes = Vec::new();
-        for (name, value) in &current {
-            if self.committed.get(name) != Some(value) {
-                changes.push((name.clone(), value.clone()));
-            }
-        }
-        for name in self.committed.keys() {
-            if !current.contains_key(name) {
-                changes.push((name.clone(), String::new()));
-            }
-        }
+        let changes = diff(&self.committed, &current);
         let mut events = std::mem::take(&mut self.pending_events);
         self.derive_events(&current, now, &mut events);
         self.committed = current;
@@ -937,15 +940,8 @@ impl Attempt {
     }
 
     /// Values changed since the last `Commit`/`Terminate` (not yet in a batch).
-    pub fn uncommitted_changes(&self) -> Vec<(String, String)> {
-        let mut changes = Vec::new();
-        let current = self.values();
-        for (name, value) in &current {
-            if self.committed.get(name) != Some(value) {
-                changes.push((name.clone(), value.clone()));
-            }
-        }
-        changes
+    pub fn uncommitted_changes(&self) -> Vec<(String, Option<String>)> {
+        diff(&self.committed, &self.values().into_iter().collect())
     }
 
     /// Every learner-set or LMS-evaluated value, `(element, value)` in a fixed order (for
@@ -1056,6 +1052,25 @@ impl Attempt {
         };
         accumulated + elapsed_session >= limit
     }
+}
+
+fn diff(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> Vec<(String, Option<String>)> {
+    let mut changes: Vec<(String, Option<String>)> = after
+        .iter()
+        .filter(|(name, value)| before.get(*name) != Some(*value))
+        .map(|(name, value)| (name.clone(), Some(value.clone())))
+        .collect();
+    changes.extend(
+        before
+            .keys()
+            .filter(|name| !after.contains_key(*name))
+            .map(|name| (name.clone(), None)),
+    );
+    changes.sort_by(|a, b| a.0.cmp(&b.0));
+    changes
 }
 
 fn scaled_from_raw(raw: f64, min: Option<f64>, max: Option<f64>) -> Option<f64> {

@@ -144,6 +144,45 @@ pub struct AttemptConfig {
 }
 
 impl AttemptConfig {
+    /// Checks the values that come from a manifest: completion threshold 0–1, scaled passing
+    /// score −1–1, mastery score 0–100, a `max_time_allowed` in the version's format, non-empty
+    /// objective and shared-data ids.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        let bad =
+            |field: &'static str, value: String| Err(crate::Error::BadConfig { field, value });
+        if let Some(t) = self.completion_threshold
+            && !(0.0..=1.0).contains(&t)
+        {
+            return bad("completion_threshold", t.to_string());
+        }
+        if let Some(s) = self.scaled_passing_score
+            && !(-1.0..=1.0).contains(&s)
+        {
+            return bad("scaled_passing_score", s.to_string());
+        }
+        if let Some(m) = self.mastery_score
+            && !(0.0..=100.0).contains(&m)
+        {
+            return bad("mastery_score", m.to_string());
+        }
+        if let Some(limit) = &self.max_time_allowed {
+            let ok = match self.version {
+                ScormVersion::Scorm2004 => crate::types::parse_duration(limit).is_some(),
+                ScormVersion::Scorm12 => crate::types::parse_timespan_12(limit).is_some(),
+            };
+            if !ok {
+                return bad("max_time_allowed", limit.clone());
+            }
+        }
+        if let Some(id) = self.objective_ids.iter().find(|id| id.is_empty()) {
+            return bad("objective_ids", id.clone());
+        }
+        if let Some(map) = self.shared_data.iter().find(|m| m.target_id.is_empty()) {
+            return bad("shared_data", map.target_id.clone());
+        }
+        Ok(())
+    }
+
     /// A configuration with defaults: credit, normal mode, nothing from the manifest.
     pub fn new(
         version: ScormVersion,

@@ -213,20 +213,20 @@ fn evaluation_and_resume_2004() {
             C -> "true" 0
             T -> "true" 0
             -- batch terminated=false
-               cmi.completion_status = "completed"
-               cmi.exit = "suspend"
-               cmi.location = "page-3"
-               cmi.progress_measure = "0.9"
-               cmi.score.scaled = "0.4"
-               cmi.session_time = "PT1M30S"
-               cmi.success_status = "failed"
-               cmi.total_time = "PT1M30S"
+               cmi.completion_status = Some("completed")
+               cmi.exit = Some("suspend")
+               cmi.location = Some("page-3")
+               cmi.progress_measure = Some("0.9")
+               cmi.score.scaled = Some("0.4")
+               cmi.session_time = Some("PT1M30S")
+               cmi.success_status = Some("failed")
+               cmi.total_time = Some("PT1M30S")
                event {"kind":"initialized","at":1000,"attempt":1,"session":1,"entry":"ab-initio"}
                event {"kind":"scored","at":14000,"score":{"scaled":0.4,"raw":null,"min":null,"max":null}}
                event {"kind":"completed","at":14000,"progress_measure":0.9}
                event {"kind":"failed","at":14000,"score":{"scaled":0.4,"raw":null,"min":null,"max":null}}
             -- batch terminated=true
-               cmi.session_time = ""
+               cmi.session_time = None
                event {"kind":"suspended","at":15000,"session_time":"PT1M30S","total_time":"PT1M30S","location":"page-3"}
                event {"kind":"terminated","at":15000,"session_time":"PT1M30S","total_time":"PT1M30S","completion":"completed","success":"failed","score":{"scaled":0.4,"raw":null,"min":null,"max":null}}
             -- saved and restored
@@ -241,12 +241,12 @@ fn evaluation_and_resume_2004() {
             T -> "true" 0
             -- nav request Some("continue")
             -- batch terminated=true
-               adl.nav.request = "continue"
-               cmi.entry = "resume"
-               cmi.score.scaled = "0.75"
-               cmi.success_status = "passed"
-               cmi.total_time = "PT2M"
-               cmi.exit = ""
+               adl.nav.request = Some("continue")
+               cmi.entry = Some("resume")
+               cmi.exit = None
+               cmi.score.scaled = Some("0.75")
+               cmi.success_status = Some("passed")
+               cmi.total_time = Some("PT2M")
                event {"kind":"resumed","at":19000,"attempt":1,"session":2,"location":"page-3"}
                event {"kind":"scored","at":26000,"score":{"scaled":0.75,"raw":null,"min":null,"max":null}}
                event {"kind":"passed","at":26000,"score":{"scaled":0.75,"raw":null,"min":null,"max":null}}
@@ -324,20 +324,20 @@ fn interactions_2004() {
             G cmi.interactions.0.learner_response -> "b[,]a" 0
             C -> "true" 0
             -- batch terminated=false
-               cmi.interactions.0.correct_responses.0.pattern = "a[,]b"
-               cmi.interactions.0.id = "q1"
-               cmi.interactions.0.latency = "PT5S"
-               cmi.interactions.0.learner_response = "b[,]a"
-               cmi.interactions.0.result = "correct"
-               cmi.interactions.0.type = "choice"
-               cmi.interactions.1.correct_responses.0.pattern = "1[:]5"
-               cmi.interactions.1.id = "q2"
-               cmi.interactions.1.learner_response = "3.5"
-               cmi.interactions.1.type = "numeric"
-               cmi.interactions.2.correct_responses.0.pattern = "{case_matters=true}{lang=de}Haus[,]Maus"
-               cmi.interactions.2.id = "q3"
-               cmi.interactions.2.timestamp = "2024-02-29T10:00:00"
-               cmi.interactions.2.type = "fill-in"
+               cmi.interactions.0.correct_responses.0.pattern = Some("a[,]b")
+               cmi.interactions.0.id = Some("q1")
+               cmi.interactions.0.latency = Some("PT5S")
+               cmi.interactions.0.learner_response = Some("b[,]a")
+               cmi.interactions.0.result = Some("correct")
+               cmi.interactions.0.type = Some("choice")
+               cmi.interactions.1.correct_responses.0.pattern = Some("1[:]5")
+               cmi.interactions.1.id = Some("q2")
+               cmi.interactions.1.learner_response = Some("3.5")
+               cmi.interactions.1.type = Some("numeric")
+               cmi.interactions.2.correct_responses.0.pattern = Some("{case_matters=true}{lang=de}Haus[,]Maus")
+               cmi.interactions.2.id = Some("q3")
+               cmi.interactions.2.timestamp = Some("2024-02-29T10:00:00")
+               cmi.interactions.2.type = Some("fill-in")
                event {"kind":"initialized","at":1000,"attempt":1,"session":1,"entry":"ab-initio"}
                event {"kind":"answered","at":28000,"interaction":{"index":0,"id":"q1","interaction_type":"choice","learner_response":"b[,]a","result":"correct","correct_responses":["a[,]b"],"latency":"PT5S","description":null,"timestamp":null,"weighting":null,"objective_ids":[]}}
                event {"kind":"answered","at":28000,"interaction":{"index":1,"id":"q2","interaction_type":"numeric","learner_response":"3.5","result":null,"correct_responses":["1[:]5"],"latency":null,"description":null,"timestamp":null,"weighting":null,"objective_ids":[]}}
@@ -500,18 +500,18 @@ fn scorm12_session_and_mastery() {
             T -> "true" 0
             G cmi.core.lesson_status -> "" 301
             -- batch terminated=true
-               cmi.comments = "first. second."
-               cmi.core.exit = "suspend"
-               cmi.core.lesson_status = "passed"
-               cmi.core.score.raw = "85"
-               cmi.core.total_time = "0000:10:30.50"
-               cmi.interactions.0.id = "q1"
-               cmi.interactions.0.latency = "00:00:07"
-               cmi.interactions.0.result = "wrong"
-               cmi.interactions.0.student_response = "t"
-               cmi.interactions.0.type = "true-false"
-               cmi.objectives.0.id = "obj-a"
-               cmi.objectives.0.status = "passed"
+               cmi.comments = Some("first. second.")
+               cmi.core.exit = Some("suspend")
+               cmi.core.lesson_status = Some("passed")
+               cmi.core.score.raw = Some("85")
+               cmi.core.total_time = Some("0000:10:30.50")
+               cmi.interactions.0.id = Some("q1")
+               cmi.interactions.0.latency = Some("00:00:07")
+               cmi.interactions.0.result = Some("wrong")
+               cmi.interactions.0.student_response = Some("t")
+               cmi.interactions.0.type = Some("true-false")
+               cmi.objectives.0.id = Some("obj-a")
+               cmi.objectives.0.status = Some("passed")
                event {"kind":"initialized","at":2000,"attempt":1,"session":1,"entry":"ab-initio"}
                event {"kind":"scored","at":38000,"score":{"scaled":0.85,"raw":85.0,"min":null,"max":null}}
                event {"kind":"completed","at":38000,"progress_measure":null}
@@ -664,4 +664,38 @@ fn objectives_show_the_sequencers_data() {
         G cmi.objectives.1.success_status -> "unknown" 0
     "#]]
     .assert_eq(&transcript);
+}
+
+#[test]
+fn bad_configuration_is_refused_with_the_field() {
+    let cases: Vec<(&str, Box<dyn Fn(&mut AttemptConfig)>)> = vec![
+        (
+            "completion_threshold",
+            Box::new(|c| c.completion_threshold = Some(1.5)),
+        ),
+        (
+            "scaled_passing_score",
+            Box::new(|c| c.scaled_passing_score = Some(-2.0)),
+        ),
+        (
+            "max_time_allowed",
+            Box::new(|c| c.max_time_allowed = Some("01:00:00".into())),
+        ),
+        (
+            "objective_ids",
+            Box::new(|c| c.objective_ids = vec![String::new()]),
+        ),
+    ];
+    for (field, mutate) in cases {
+        let mut config = scorm2004();
+        mutate(&mut config);
+        match Attempt::try_new(config) {
+            Err(lms_rte::Error::BadConfig { field: got, .. }) => assert_eq!(got, field),
+            other => panic!("{field}: expected BadConfig, got {:?}", other.map(|_| ())),
+        }
+    }
+    let mut config = scorm12();
+    config.max_time_allowed = Some("0001:30:00".into());
+    config.mastery_score = Some(80.0);
+    assert!(Attempt::try_new(config).is_ok());
 }
