@@ -668,7 +668,8 @@ fn objectives_show_the_sequencers_data() {
 
 #[test]
 fn bad_configuration_is_refused_with_the_field() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut AttemptConfig)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut AttemptConfig)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "completion_threshold",
             Box::new(|c| c.completion_threshold = Some(1.5)),
