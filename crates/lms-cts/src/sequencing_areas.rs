@@ -176,11 +176,12 @@ fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
         let mut outcome = course.sequencer.navigate(&request, now);
         if request == NavigationRequest::Start
             && outcome.is_err()
-            && let Some(first) = first_choosable(&course, now)
+            && let Some(pick) = tester_pick(&course, &case, &played, now)
         {
-            // Flow cannot start this course: the tester picks the first entry the table of
-            // contents offers, as the suite's instructions ask.
-            outcome = course.sequencer.navigate(&NavigationRequest::Choice(first), now);
+            // Flow cannot start this course: the tester picks from the table of contents the
+            // activity the case's instructions lead to (the next scripted visit), or else the
+            // first entry offered.
+            outcome = course.sequencer.navigate(&NavigationRequest::Choice(pick), now);
         }
         let delivery = match outcome {
             Ok(NavigationOutcome::Delivered(delivery)) => delivery,
@@ -326,8 +327,16 @@ fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
     Err(format!("more than {MAX_DELIVERIES} deliveries"))
 }
 
-fn first_choosable(course: &Course, now: std::time::SystemTime) -> Option<String> {
+fn tester_pick(course: &Course, case: &TestCase, played: &[bool], now: std::time::SystemTime) -> Option<String> {
     let validity = course.sequencer.navigation_validity(now);
+    let choosable = |id: &str| validity.activities.iter().any(|a| a.activity == id && a.choice && !a.hidden);
+    let next_visit = case.visits.iter().zip(played).find(|(_, p)| !**p).map(|(v, _)| v.activity.as_str());
+    if let Some(act) = next_visit
+        && let Some((item, _)) = course.act_of.iter().find(|(_, a)| a.as_str() == act)
+        && choosable(item)
+    {
+        return Some(item.clone());
+    }
     validity.activities.iter().find(|a| a.choice && !a.hidden).map(|a| a.activity.clone())
 }
 
