@@ -356,7 +356,9 @@ pub fn is_identifier(text: &str) -> bool {
     if text.is_empty() || text.bytes().any(|c| matches!(c, b'[' | b']' | b'{' | b'}')) {
         return false;
     }
-    if text.len() >= 4 && text[..4].eq_ignore_ascii_case("urn:") {
+    if let Some(scheme) = text.get(..4)
+        && scheme.eq_ignore_ascii_case("urn:")
+    {
         let rest = &text[4..];
         let Some(colon) = rest.find(':') else {
             return false;

@@ -610,6 +610,7 @@ fn hostile_input_is_data() {
         "adl.nav.request_valid.choice.{target=}",
         "adl.data.0",
         "\u{0}\u{ffff}",
+        "cmi.interactions.0.objectives.abc\u{e9}.id",
     ];
     for version in [ScormVersion::Scorm12, ScormVersion::Scorm2004] {
         let mut attempt = Attempt::new(AttemptConfig::new(version, "l", "n"));
@@ -624,6 +625,23 @@ fn hostile_input_is_data() {
         }
     }
     assert!(Attempt::from_json("{not json").is_err());
+    // multi-byte text where identifiers, times and durations are parsed by position
+    let mut attempt = Attempt::new(scorm2004());
+    attempt.handle(Call::Initialize(""), UnixMillis(0));
+    for (name, value) in [
+        ("cmi.interactions.0.id", "abc\u{e9}"),
+        ("cmi.objectives.0.id", "ur\u{e9}n:x"),
+        ("cmi.comments_from_learner.0.timestamp", "200\u{e9}-01-01"),
+        ("cmi.session_time", "P\u{e9}T1S"),
+        ("cmi.learner_preference.language", "\u{e9}\u{e9}"),
+        ("cmi.comments_from_learner.0.comment", "{lang=\u{e9}}x"),
+    ] {
+        let reply = attempt.handle(Call::SetValue(name, value), UnixMillis(0));
+        assert!(
+            reply.error == 0 || reply.error == 406,
+            "{name}={value:?}: {reply:?}"
+        );
+    }
 }
 
 #[test]
@@ -699,4 +717,115 @@ fn bad_configuration_is_refused_with_the_field() {
     config.max_time_allowed = Some("0001:30:00".into());
     config.mastery_score = Some(80.0);
     assert!(Attempt::try_new(config).is_ok());
+}
+
+/// Random values from an alphabet of delimiters, digits and multi-byte characters against every
+/// kind of element: no call may panic, and every reply is "true"/"false" or a value.
+#[test]
+fn random_values_never_panic() {
+    const PIECES: &[&str] = &[
+        "a",
+        "Z",
+        "0",
+        "9",
+        "-",
+        ".",
+        ":",
+        "T",
+        "P",
+        "S",
+        "M",
+        "H",
+        "D",
+        "Y",
+        "Z",
+        "+",
+        "{",
+        "}",
+        "[",
+        "]",
+        "[,]",
+        "[.]",
+        "[:]",
+        "{lang=en}",
+        "{case_matters=",
+        "true",
+        "urn:",
+        "é",
+        "漢",
+        "😀",
+        " ",
+        "",
+    ];
+    let elements_2004 = [
+        "cmi.location",
+        "cmi.exit",
+        "cmi.session_time",
+        "cmi.score.scaled",
+        "cmi.progress_measure",
+        "cmi.learner_preference.language",
+        "cmi.learner_preference.audio_captioning",
+        "cmi.objectives.0.id",
+        "cmi.objectives.0.score.raw",
+        "cmi.comments_from_learner.0.comment",
+        "cmi.comments_from_learner.0.timestamp",
+        "cmi.interactions.0.id",
+        "cmi.interactions.0.type",
+        "cmi.interactions.0.learner_response",
+        "cmi.interactions.0.correct_responses.0.pattern",
+        "cmi.interactions.0.latency",
+        "cmi.interactions.0.result",
+        "adl.nav.request",
+    ];
+    let elements_12 = [
+        "cmi.core.lesson_location",
+        "cmi.core.lesson_status",
+        "cmi.core.score.raw",
+        "cmi.core.session_time",
+        "cmi.core.exit",
+        "cmi.objectives.0.id",
+        "cmi.student_preference.audio",
+        "cmi.interactions.0.id",
+        "cmi.interactions.0.type",
+        "cmi.interactions.0.student_response",
+        "cmi.interactions.0.time",
+    ];
+    let mut seed: u64 = 0x5eed;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for (version, elements) in [
+        (ScormVersion::Scorm2004, &elements_2004[..]),
+        (ScormVersion::Scorm12, &elements_12[..]),
+    ] {
+        let mut attempt = Attempt::new(AttemptConfig::new(version, "l", "n"));
+        attempt.handle(Call::Initialize(""), UnixMillis(0));
+        attempt.handle(Call::SetValue("cmi.interactions.0.id", "q"), UnixMillis(0));
+        for round in 0..20_000 {
+            let mut value = String::new();
+            for _ in 0..(next() % 8) {
+                value.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+            }
+            let name = elements[(next() % elements.len() as u64) as usize];
+            if round % 997 == 0 {
+                attempt.handle(
+                    Call::SetValue("cmi.interactions.0.type", "fill-in"),
+                    UnixMillis(0),
+                );
+            }
+            let reply = attempt.handle(Call::SetValue(name, &value), UnixMillis(0));
+            assert!(
+                reply.value == "true" || reply.value == "false",
+                "{name}={value:?}"
+            );
+            attempt.handle(Call::GetValue(name), UnixMillis(0));
+        }
+        attempt.handle(Call::Commit(""), UnixMillis(1));
+        attempt.handle(Call::Terminate(""), UnixMillis(2));
+        let restored = Attempt::from_json(&attempt.to_json()).unwrap();
+        assert_eq!(restored.values(), attempt.values());
+    }
 }
