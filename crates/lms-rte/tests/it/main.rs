@@ -829,3 +829,32 @@ fn random_values_never_panic() {
         assert_eq!(restored.values(), attempt.values());
     }
 }
+
+#[test]
+fn time_limit_counts_earlier_sessions_and_the_running_one() {
+    let mut config = scorm2004();
+    config.max_time_allowed = Some("PT2M".into());
+    config.time_limit_action = Some(lms_rte::TimeLimitAction::ExitMessage);
+    let mut attempt = Attempt::new(config);
+    attempt.handle(Call::Initialize(""), UnixMillis(0));
+    assert_eq!(
+        attempt
+            .handle(Call::GetValue("cmi.max_time_allowed"), UnixMillis(0))
+            .value,
+        "PT2M"
+    );
+    assert_eq!(
+        attempt
+            .handle(Call::GetValue("cmi.time_limit_action"), UnixMillis(0))
+            .value,
+        "exit,message"
+    );
+    attempt.handle(Call::SetValue("cmi.session_time", "PT1M30S"), UnixMillis(0));
+    attempt.handle(Call::SetValue("cmi.exit", "suspend"), UnixMillis(0));
+    assert!(!attempt.time_limit_exceeded(UnixMillis(90_000)));
+    attempt.handle(Call::Terminate(""), UnixMillis(90_000));
+    attempt.begin_next_session();
+    attempt.handle(Call::Initialize(""), UnixMillis(100_000));
+    assert!(!attempt.time_limit_exceeded(UnixMillis(129_000)));
+    assert!(attempt.time_limit_exceeded(UnixMillis(130_000)));
+}
