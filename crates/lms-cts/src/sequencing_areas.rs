@@ -18,7 +18,7 @@ use std::path::Path;
 
 use lms_rte::{Attempt, Call, DataModel, NavigationValidity as RteNavigation, Reply, UnixMillis, Validity};
 use lms_sequencing::{
-    CompletionStatus, ExitMode, NavigationOutcome, NavigationRequest, ObjectiveReport, ObjectiveSnapshot,
+    CompletionStatus, ExitMode, GlobalObjectives, NavigationOutcome, NavigationRequest, ObjectiveReport, ObjectiveSnapshot,
     RuntimeReport, Sequencer, SuccessStatus,
 };
 
@@ -40,7 +40,18 @@ pub fn run_package(courses: &Path, package: &str) -> PackageOutcome {
         steps: 0,
         failures: Vec::new(),
     };
-    match drive(courses, package) {
+    // The suite runs lettered packages of one test (`OB-03a`, `OB-03b`, …) in order for the
+    // same learner: global objectives written by the earlier ones (when their organization
+    // keeps objectives global to the system) are seen by the later ones.
+    let mut shared = GlobalObjectives::default();
+    for earlier in earlier_siblings(courses, package) {
+        if let Ok(run) = drive(courses, &earlier, shared.clone())
+            && run.global_to_system
+        {
+            shared = run.globals;
+        }
+    }
+    match drive(courses, package, shared).map(|run| run.results) {
         Ok(results) => {
             outcome.steps = results.len();
             outcome.failures = results.into_iter().filter(|r| !r.passed).collect();
@@ -51,6 +62,26 @@ pub fn run_package(courses: &Path, package: &str) -> PackageOutcome {
         Err(message) => outcome.failures.push(problem(package, "-", 0, "driver", &message)),
     }
     outcome
+}
+
+/// `OB-03c` → `OB-03a`, `OB-03b` (those that exist).
+fn earlier_siblings(courses: &Path, package: &str) -> Vec<String> {
+    let stem = package.trim_end_matches(|c: char| c.is_ascii_lowercase());
+    if stem.len() == package.len() {
+        return Vec::new();
+    }
+    crate::list_packages(courses)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.as_str() < package && p.trim_end_matches(|c: char| c.is_ascii_lowercase()) == stem && p != stem)
+        .collect()
+}
+
+/// One driven package: its step results and the learner's global objectives afterwards.
+struct Run {
+    results: Vec<StepResult>,
+    globals: GlobalObjectives,
+    global_to_system: bool,
 }
 
 fn problem(package: &str, activity: &str, visit: u32, call: &str, message: &str) -> StepResult {
@@ -79,7 +110,7 @@ struct Course {
     item_of_title: BTreeMap<String, String>,
 }
 
-fn load(courses: &Path, package: &str) -> Result<(TestCase, Course), String> {
+fn load(courses: &Path, package: &str) -> Result<(TestCase, Course, bool), String> {
     let case_path = courses.join("TestCases").join(format!("{package}.properties"));
     let bytes = std::fs::read(&case_path).map_err(|e| format!("cannot read {}: {e}", case_path.display()))?;
     let case = script::parse_test_case(package, &bytes)
@@ -107,7 +138,7 @@ fn load(courses: &Path, package: &str) -> Result<(TestCase, Course), String> {
     }
     let item_of_title =
         sequencer.tree().activities.iter().map(|a| (a.title.trim().to_owned(), a.id.clone())).collect();
-    Ok((case, Course { sequencer, launch, act_of, item_of_title }))
+    Ok((case, Course { sequencer, launch, act_of, item_of_title }, organization.objectives_global_to_system))
 }
 
 /// What the tester does after a visit, from its `CUI`.
@@ -152,8 +183,16 @@ fn user_action(cui: Option<&str>, course: &Course) -> Result<UserAction, String>
     })
 }
 
-fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
-    let (case, mut course) = load(courses, package)?;
+fn drive(courses: &Path, package: &str, shared: GlobalObjectives) -> Result<Run, String> {
+    let (case, mut course, global_to_system) = load(courses, package)?;
+    if global_to_system {
+        course.sequencer.set_global_objectives(shared);
+    }
+    let results = play(package, &case, &mut course)?;
+    Ok(Run { results, globals: course.sequencer.global_objectives().clone(), global_to_system })
+}
+
+fn play(package: &str, case: &TestCase, course: &mut Course) -> Result<Vec<StepResult>, String> {
     let mut results = Vec::new();
     let mut attempts: BTreeMap<String, Attempt> = BTreeMap::new();
     let mut visits_done: BTreeMap<String, u32> = BTreeMap::new();
@@ -176,7 +215,7 @@ fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
         let mut outcome = course.sequencer.navigate(&request, now);
         if request == NavigationRequest::Start
             && outcome.is_err()
-            && let Some(pick) = tester_pick(&course, &case, &played, now)
+            && let Some(pick) = tester_pick(course, case, &played, now)
         {
             // Flow cannot start this course: the tester picks from the table of contents the
             // activity the case's instructions lead to (the next scripted visit), or else the
@@ -187,7 +226,7 @@ fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
             Ok(NavigationOutcome::Delivered(delivery)) => delivery,
             Ok(NavigationOutcome::SequencingEnded) if all_played(&played) => return Ok(results),
             other => {
-                let missing = first_unplayed(&case, &played);
+                let missing = first_unplayed(case, &played);
                 results.push(problem(
                     package,
                     "-",
@@ -212,7 +251,7 @@ fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
         *number += 1;
         let number = *number;
         let Some(position) = case.visits.iter().position(|v| v.activity == act && v.visit == number) else {
-            let missing = first_unplayed(&case, &played);
+            let missing = first_unplayed(case, &played);
             results.push(problem(
                 package,
                 &act,
@@ -224,11 +263,11 @@ fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
         };
         played[position] = true;
         let visit = &case.visits[position];
-        let attempt = prepare_attempt(&mut attempts, &course, &delivery.activity, &act, delivery.resumed);
+        let attempt = prepare_attempt(&mut attempts, course, &delivery.activity, &act, delivery.resumed);
         if !delivery.resumed {
             preload_objectives(attempt, &course.sequencer.objectives_for(&delivery.activity));
         }
-        attempt.set_navigation_validity(rte_navigation(&course, now));
+        attempt.set_navigation_validity(rte_navigation(course, now));
         run_visit(package, visit, attempt, &mut clock, &mut results);
         clock += 1_000;
         if attempt.state() == lms_rte::SessionState::Running {
@@ -247,7 +286,7 @@ fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
         if !abandoning {
             course.sequencer.report(&report_of(attempt));
         }
-        match user_action(visit.next.as_deref(), &course)? {
+        match user_action(visit.next.as_deref(), course)? {
             UserAction::Finish => {
                 if all_played(&played) {
                     return Ok(results);
@@ -257,7 +296,7 @@ fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
                     &act,
                     number,
                     "end of test",
-                    &format!("the test ended before {}", first_unplayed(&case, &played)),
+                    &format!("the test ended before {}", first_unplayed(case, &played)),
                 ));
                 return Ok(results);
             }
@@ -273,7 +312,7 @@ fn drive(courses: &Path, package: &str) -> Result<Vec<StepResult>, String> {
                         &act,
                         number,
                         "navigation",
-                        &format!("no request after Act{act}V{number}; the script still expects {}", first_unplayed(&case, &played)),
+                        &format!("no request after Act{act}V{number}; the script still expects {}", first_unplayed(case, &played)),
                     ));
                     return Ok(results);
                 }
