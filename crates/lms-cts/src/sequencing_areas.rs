@@ -264,9 +264,7 @@ fn play(package: &str, case: &TestCase, course: &mut Course) -> Result<Vec<StepR
         played[position] = true;
         let visit = &case.visits[position];
         let attempt = prepare_attempt(&mut attempts, course, &delivery.activity, &act, delivery.resumed);
-        if !delivery.resumed {
-            preload_objectives(attempt, &course.sequencer.objectives_for(&delivery.activity));
-        }
+        preload_objectives(attempt, &course.sequencer.objectives_for(&delivery.activity));
         attempt.set_navigation_validity(rte_navigation(course, now));
         run_visit(package, visit, attempt, &mut clock, &mut results);
         clock += 1_000;
@@ -431,29 +429,30 @@ fn rte_navigation(course: &Course, now: std::time::SystemTime) -> RteNavigation 
     nav
 }
 
-/// Shows the sequencer's objective data in `cmi.objectives` before the SCO initializes.
+/// Shows the sequencer's objective data in `cmi.objectives` before the SCO initializes (on a
+/// resumed attempt too: values read from global objectives may have changed meanwhile).
 ///
 /// `lms-rte` has no API to initialize objective statuses yet, so this edits the attempt's
-/// serialized state: each objective entry the configuration pre-filled (by id) gets the
-/// success status, completion status, progress measure and scores the sequencer reports.
+/// serialized state: each objective entry (by id) gets the success status, completion
+/// status, progress measure and scores the sequencer reports; what the sequencer does not
+/// know is left as the data model has it.
 fn preload_objectives(attempt: &mut Attempt, snapshot: &[ObjectiveSnapshot]) {
     let mut json = attempt.to_json();
     let mut changed = false;
     for objective in snapshot.iter().filter(|o| !o.id.is_empty()) {
         let anchor = format!("\"id\":{}", json_string(&objective.id));
         let Some(at) = json.find(&anchor) else { continue };
+        // The entry is `{"id":…,"score":{…},"success_status":…,…}`: it closes at the second
+        // `}` after the id (the first closes the nested score object).
         let Some(end) = json[at..].find('}').map(|e| at + e) else { continue };
-        // The entry is `{"id":…,"score":{…},"success_status":…,…}`: find its closing brace
-        // after the nested score object.
         let Some(entry_end) = json[end + 1..].find('}').map(|e| end + 1 + e) else { continue };
         let mut entry = json[at..entry_end].to_owned();
         let mut set = |field: &str, value: Option<String>| {
-            if let Some(value) = value {
-                let from = format!("\"{field}\":null");
-                if entry.contains(&from) {
-                    entry = entry.replacen(&from, &format!("\"{field}\":{}", json_string(&value)), 1);
-                    changed = true;
-                }
+            if let Some(value) = value
+                && let Some(updated) = replace_json_field(&entry, field, &json_string(&value))
+            {
+                entry = updated;
+                changed = true;
             }
         };
         set("scaled", objective.score_scaled.map(|v| v.to_string()));
@@ -471,6 +470,33 @@ fn preload_objectives(attempt: &mut Attempt, snapshot: &[ObjectiveSnapshot]) {
     if changed && let Ok(updated) = Attempt::from_json(&json) {
         *attempt = updated;
     }
+}
+
+/// Replaces the value (`null` or a JSON string) of `"field":` in a flat JSON fragment.
+fn replace_json_field(entry: &str, field: &str, value: &str) -> Option<String> {
+    let key = format!("\"{field}\":");
+    let start = entry.find(&key)? + key.len();
+    let rest = &entry[start..];
+    let len = if rest.starts_with("null") {
+        4
+    } else if rest.starts_with('"') {
+        let mut escaped = false;
+        let mut close = None;
+        for (i, ch) in rest.char_indices().skip(1) {
+            match ch {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    close = Some(i);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        close? + 1
+    } else {
+        return None;
+    };
+    Some(format!("{}{}{}", &entry[..start], value, &entry[start + len..]))
 }
 
 fn json_string(text: &str) -> String {
