@@ -489,6 +489,34 @@ impl Sequencer {
                 global.satisfied = None;
             }
         }
+        // The same for a completion status set back to `unknown`.
+        let mut cleared: Vec<&str> = Vec::new();
+        let completion_unknown = |status: Option<CompletionStatus>| status == Some(CompletionStatus::Unknown);
+        for (k, objective) in def.objectives.iter().enumerate() {
+            let same = |r: &ObjectiveReport| {
+                r.id == objective.id
+                    || engine::normalize_objective_id(&r.id) == engine::normalize_objective_id(&objective.id)
+            };
+            let unknown = if def.primary == Some(k) {
+                completion_unknown(report.completion_status)
+                    || (report.completion_status.is_none()
+                        && !objective.id.is_empty()
+                        && report.objectives.iter().any(|r| same(r) && completion_unknown(r.completion_status)))
+            } else {
+                !objective.id.is_empty()
+                    && report.objectives.iter().any(|r| same(r) && completion_unknown(r.completion_status))
+            };
+            if unknown {
+                cleared.extend(
+                    objective.adl_maps.iter().filter(|m| m.write_completion_status).map(|m| m.target_objective_id.as_str()),
+                );
+            }
+        }
+        for target in cleared {
+            if let Some(global) = self.state.globals.objectives.get_mut(target) {
+                global.completed = None;
+            }
+        }
         let mut engine = Engine { t: &self.tree, s: &mut self.state, now: 0.0, retry: false, in_rollup: Default::default(), for_runtime: false };
         engine.write_maps(a);
     }
