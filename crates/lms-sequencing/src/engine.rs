@@ -1563,12 +1563,10 @@ impl<'a> Engine<'a> {
             if self.st(at).active {
                 continue;
             }
-            if self.t.def(at).delivery.tracked {
-                if self.st(at).suspended {
-                    self.st_mut(at).suspended = false;
-                } else {
-                    self.begin_attempt(at);
-                }
+            if self.st(at).suspended {
+                self.st_mut(at).suspended = false;
+            } else if self.t.def(at).delivery.tracked {
+                self.begin_attempt(at);
             }
             self.st_mut(at).active = true;
         }

@@ -356,6 +356,10 @@ impl Sequencer {
         let Some(a) = self.state.current else { return };
         let def = self.tree.def(a);
         if !def.delivery.tracked {
+            // Suspension is activity state, kept even when no tracking data is.
+            if let Some(exit) = report.exit {
+                self.state.activities[a].suspended = exit == ExitMode::Suspend;
+            }
             return;
         }
         let st = &mut self.state.activities[a];
