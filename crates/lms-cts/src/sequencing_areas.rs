@@ -514,23 +514,17 @@ fn json_string(text: &str) -> String {
     out
 }
 
-/// Java `.properties` semantics: when a command index is written twice, the later line wins.
-fn effective_steps(visit: &Visit) -> Vec<&Step> {
-    let mut steps: Vec<&Step> = Vec::new();
-    for step in &visit.steps {
-        if let Some(last) = steps.last_mut()
-            && last.index == step.index
-        {
-            *last = step;
-            continue;
-        }
-        steps.push(step);
-    }
-    steps
-}
-
 fn run_visit(package: &str, visit: &Visit, attempt: &mut Attempt, clock: &mut i64, results: &mut Vec<StepResult>) {
-    for step in effective_steps(visit) {
+    // A command index written twice runs both lines in file order (MS-07 relies on it); a
+    // repeated `Initialize` is left out (CM-09aa writes its first visit twice).
+    let mut initialized = false;
+    for step in &visit.steps {
+        if matches!(step.call, ScriptCall::Initialize(_)) {
+            if initialized {
+                continue;
+            }
+            initialized = true;
+        }
         *clock += 1_000;
         let now = UnixMillis(*clock);
         let mut element_name = None;
