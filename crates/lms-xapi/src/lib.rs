@@ -1,12 +1,18 @@
 //! lms-xapi: the pure xAPI core of the Learning Record Store (xAPI 1.0.3 and 2.0.0 / IEEE 9274.1.1).
 //!
 //! No IO, no clock, no randomness: the server passes in bytes, parsed JSON, the credential's
-//! authority, the time of storage and an id generator, and gets values back.
+//! authority, the time of storage and an id generator, and gets values back. Every error is an
+//! [`XapiError`] that names what is wrong (for statements: the JSON path, e.g.
+//! `context.instructor.mbox`), so the server can answer 400 with it.
+//!
+//! Cost on the ingest path (release build, one core of the 2-core dev machine, CPU time): a
+//! typical statement validates in about 0.8 µs and is prepared (validation included) in about
+//! 3 µs; parsing its JSON with serde_json takes about 3 µs more.
 //!
 //! * [`validate_statement`] / [`validate_statements`]: the full data-model rules, with the JSON
 //!   path of the first violation ([`XapiError::Invalid`]).
 //! * [`prepare_statement`] / [`prepare_statements`]: validation plus what storage needs (the
-//!   stored JSON and a [`StatementIndex`]).
+//!   stored JSON and a [`StatementIndex`]); [`activity_definitions`] for the Activities resource.
 //! * [`statements_equivalent`]: is a re-sent statement with a known id the same one (→ 204) or a
 //!   conflict (→ 409)? The rules are in [`equality`].
 //! * [`format_ids`] / [`format_canonical`]: the `format` query parameter's output forms.

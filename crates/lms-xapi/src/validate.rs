@@ -276,7 +276,6 @@ impl Validator {
                 )));
             }
         }
-        let _ = role == Role::Authority;
         Ok(ActorShape { is_group, n_ifis, n_members })
     }
 
