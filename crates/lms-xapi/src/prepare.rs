@@ -18,7 +18,7 @@ pub struct PreparedStatement {
     pub index: StatementIndex,
 }
 
-/// What the store indexes a statement by. Agent keys are [`Ifi::key`] strings; every list is
+/// What the store indexes a statement by. Agent keys are [`Ifi::key`](crate::Ifi::key) strings; every list is
 /// sorted and without duplicates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatementIndex {

@@ -326,17 +326,16 @@ fn parse_date(date: &str, strict: bool) -> Option<NaiveDate> {
 }
 
 fn parse_time(time: &str, strict: bool) -> Option<NaiveTime> {
-    let (clock, fraction) = match time.split_once(['.', ',']) {
-        Some((c, f)) if strict && time.as_bytes()[c.len()] == b',' => {
-            let _ = f;
-            return None;
-        }
-        Some((c, f)) => (c, Some(f)),
+    // RFC 3339 has only "." before the fraction; ISO 8601 also allows ","
+    let separators: &[char] = if strict { &['.'] } else { &['.', ','] };
+    let (clock, fraction) = match time.split_once(separators) {
+        Some((clock, fraction)) => (clock, Some(fraction)),
         None => (time, None),
     };
+    let bytes = clock.as_bytes();
     let (h, m, s) = match clock.len() {
-        8 if clock.as_bytes()[2] == b':' && clock.as_bytes()[5] == b':' => (&clock[..2], &clock[3..5], &clock[6..]),
-        5 if !strict && clock.as_bytes()[2] == b':' && fraction.is_none() => (&clock[..2], &clock[3..], "00"),
+        8 if bytes[2] == b':' && bytes[5] == b':' => (&clock[..2], &clock[3..5], &clock[6..]),
+        5 if !strict && bytes[2] == b':' && fraction.is_none() => (&clock[..2], &clock[3..], "00"),
         6 if !strict => (&clock[..2], &clock[2..4], &clock[4..]),
         _ => return None,
     };
@@ -346,15 +345,10 @@ fn parse_time(time: &str, strict: bool) -> Option<NaiveTime> {
     let nanos = match fraction {
         None => 0,
         Some(f) if !f.is_empty() && is_digit(f) => {
-            let mut n: u32 = 0;
-            for (i, digit) in f.bytes().take(9).enumerate() {
-                let _ = i;
-                n = n * 10 + u32::from(digit - b'0');
-            }
-            for _ in f.len().min(9)..9 {
-                n *= 10;
-            }
-            n
+            // digits beyond nanoseconds are dropped
+            let kept = &f[..f.len().min(9)];
+            let value: u32 = kept.parse().ok()?;
+            value * 10u32.pow(9 - kept.len() as u32)
         }
         Some(_) => return None,
     };
