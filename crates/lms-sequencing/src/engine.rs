@@ -199,7 +199,7 @@ impl<'a> Engine<'a> {
             return None;
         }
         let k = k.or(def.primary);
-        if k == def.primary && def.completion_threshold.completed_by_measure {
+        if k == def.primary && def.completion_threshold.completed_by_measure && !self.for_runtime {
             // Completion is decided by the progress measure alone.
             return self.progress_measure(a).map(|m| m >= def.completion_threshold.min_progress_measure);
         }
