@@ -86,3 +86,17 @@ fn accept_language_is_ordered_by_quality() {
     assert_eq!(parse_accept_language(""), Vec::<String>::new());
     assert_eq!(parse_accept_language("*"), ["*"]);
 }
+
+#[test]
+fn numbers_come_back_exactly_as_sent() {
+    // the conformance suite checks that scores keep their precision
+    let text = r#"{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://example.com/v"},"object":{"id":"http://example.com/a"},
+        "result":{"score":{"min":0.12123434,"raw":12.125,"max":45.45,"scaled":0.12123434},"extensions":{"http://example.com/x":[1e-7,123456789.123456789,0.1,2.2250738585072014e-308]}}}"#;
+    let statement: Value = serde_json::from_str(text).unwrap();
+    let prepared = prepare_statement(statement, XapiVersion::V2_0_0, &authority(), stored(), uuid::Uuid::nil).unwrap();
+    let written = serde_json::to_string(&prepared.json["result"]).unwrap();
+    assert_eq!(
+        written,
+        r#"{"score":{"min":0.12123434,"raw":12.125,"max":45.45,"scaled":0.12123434},"extensions":{"http://example.com/x":[1e-7,123456789.12345679,0.1,2.2250738585072014e-308]}}"#
+    );
+}

@@ -78,6 +78,10 @@ fn valid_statements_are_accepted() {
                     count += 1;
                     if let Err(error) = validate_statement(&built.statement, version) {
                         failures.push(format!("{} [{}]: rejected: {error}", built.label, version_label(version)));
+                        continue;
+                    }
+                    if let Err(problem) = stored_copy_holds(&built.statement, version) {
+                        failures.push(format!("{} [{}]: {problem}", built.label, version_label(version)));
                     }
                 }
             }
@@ -85,6 +89,22 @@ fn valid_statements_are_accepted() {
     }
     assert!(failures.is_empty(), "{} of {count} valid cases failed:\n{}", failures.len(), failures.join("\n"));
     assert!(count >= 100, "only {count} valid cases");
+}
+
+/// An accepted statement is prepared, its stored copy is the same statement, and the `ids` and
+/// `canonical` forms of it are valid statements too.
+fn stored_copy_holds(statement: &Value, version: XapiVersion) -> Result<(), String> {
+    let authority = json!({"account": {"homePage": "https://lms.example.org", "name": "client"}});
+    let prepared = lms_xapi::prepare_statement(statement.clone(), version, &authority, chrono::DateTime::UNIX_EPOCH, uuid::Uuid::nil)
+        .map_err(|e| format!("not prepared: {e}"))?;
+    if !lms_xapi::statements_equivalent(statement, &prepared.json) {
+        return Err("the stored copy is not equivalent to what was sent".into());
+    }
+    validate_statement(&prepared.json, version).map_err(|e| format!("the stored copy is invalid: {e}"))?;
+    validate_statement(&lms_xapi::format_ids(&prepared.json), version).map_err(|e| format!("format=ids: {e}"))?;
+    let canonical = lms_xapi::format_canonical(&prepared.json, &["fr".to_owned(), "en".to_owned()], &|_| None);
+    validate_statement(&canonical, version).map_err(|e| format!("format=canonical: {e}"))?;
+    Ok(())
 }
 
 #[test]
@@ -136,14 +156,27 @@ fn mangled_statements_never_panic() {
             for version in [XapiVersion::V1_0_3, XapiVersion::V2_0_0] {
                 if validate_statement(&statement, version).is_err() {
                     rejected += 1;
+                    continue;
                 }
-                let _ = lms_xapi::prepare_statement(
+                // whatever is accepted survives preparation and the output formats, and the
+                // stored copy is still the same statement
+                let prepared = lms_xapi::prepare_statement(
                     statement.clone(),
                     version,
                     &json!({"mbox": "mailto:lrs@example.com"}),
                     chrono::DateTime::UNIX_EPOCH,
                     uuid::Uuid::nil,
+                )
+                .unwrap_or_else(|e| panic!("{path} = {replacement}: validated but not prepared: {e}"));
+                assert!(
+                    lms_xapi::statements_equivalent(&statement, &prepared.json),
+                    "{path} = {replacement}: the stored copy differs from what was sent"
                 );
+                lms_xapi::validate_statement(&lms_xapi::format_ids(&prepared.json), version)
+                    .unwrap_or_else(|e| panic!("{path} = {replacement}: format=ids output is invalid: {e}"));
+                let canonical = lms_xapi::format_canonical(&prepared.json, &["de".to_owned()], &|_| None);
+                lms_xapi::validate_statement(&canonical, version)
+                    .unwrap_or_else(|e| panic!("{path} = {replacement}: format=canonical output is invalid: {e}"));
             }
         }
     }
