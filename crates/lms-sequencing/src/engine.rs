@@ -40,7 +40,7 @@ pub(crate) enum SeqRequest {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Direction {
+pub enum Direction {
     Forward,
     Backward,
 }
@@ -102,9 +102,10 @@ fn combine(values: impl Iterator<Item = Tri>, combination: ConditionCombination)
 }
 
 /// The engine: definitions borrowed, tracking state borrowed mutably.
-pub(crate) struct Engine<'a> {
+pub(crate) struct Engine<'a, S = &'a mut SequencingState> {
     pub t: &'a ActivityTree,
-    pub s: &'a mut SequencingState,
+    /// `&SequencingState` for read-only evaluation, `&mut SequencingState` to run requests.
+    pub s: S,
     /// Seconds since the Unix epoch.
     pub now: f64,
     /// True while a retry request is evaluated (dirty data from older attempts is ignored).
@@ -117,7 +118,7 @@ pub(crate) struct Engine<'a> {
     pub for_runtime: bool,
 }
 
-impl<'a> Engine<'a> {
+impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
     // ---------------------------------------------------------------- tracking reads
 
     fn ignores_dirty(&self) -> bool {
@@ -126,10 +127,6 @@ impl<'a> Engine<'a> {
 
     fn st(&self, a: ActivityIndex) -> &ActivityState {
         &self.s.activities[a]
-    }
-
-    fn st_mut(&mut self, a: ActivityIndex) -> &mut ActivityState {
-        &mut self.s.activities[a]
     }
 
     pub fn objective_index(&self, a: ActivityIndex, id: Option<&str>) -> Option<usize> {
@@ -259,83 +256,6 @@ impl<'a> Engine<'a> {
     }
 
     // ---------------------------------------------------------------- objective writes
-
-    /// Writes the activity's local objective data to the global objectives it maps to.
-    pub fn write_maps(&mut self, a: ActivityIndex) {
-        let t = self.t;
-        let def = t.def(a);
-        for (k, objective) in def.objectives.iter().enumerate() {
-            if objective.maps.is_empty() && objective.adl_maps.is_empty() {
-                continue;
-            }
-            let local = self.st(a).objectives[k].clone();
-            let satisfied = if objective.satisfied_by_measure {
-                if local.measure_status && self.measure_satisfaction_allowed(a) {
-                    Some(local.normalized_measure >= objective.min_normalized_measure)
-                } else {
-                    None
-                }
-            } else if local.progress_status {
-                Some(local.satisfied_status)
-            } else {
-                None
-            };
-            let measure = local.measure_status.then_some(local.normalized_measure);
-            let (completed, progress) = if objective.primary {
-                let st = self.st(a);
-                let amount = st.attempt_completion_amount_status.then_some(st.attempt_completion_amount);
-                let threshold = &def.completion_threshold;
-                let completed = if threshold.completed_by_measure {
-                    amount.map(|m| m >= threshold.min_progress_measure)
-                } else {
-                    st.attempt_progress_status.then_some(st.attempt_completion_status)
-                };
-                (completed, amount)
-            } else {
-                (local.completion_status, local.progress_measure)
-            };
-            for map in &objective.maps {
-                if !(map.write_satisfied_status || map.write_normalized_measure) {
-                    continue;
-                }
-                let global = self.s.globals.objectives.entry(map.target_objective_id.clone()).or_default();
-                if map.write_satisfied_status && satisfied.is_some() {
-                    global.satisfied = satisfied;
-                }
-                if map.write_normalized_measure && measure.is_some() {
-                    global.normalized_measure = measure;
-                }
-            }
-            for map in &objective.adl_maps {
-                let writes = map.write_raw_score
-                    || map.write_min_score
-                    || map.write_max_score
-                    || map.write_completion_status
-                    || map.write_progress_measure;
-                if !writes {
-                    continue;
-                }
-                let global = self.s.globals.objectives.entry(map.target_objective_id.clone()).or_default();
-                if map.write_raw_score && local.raw_score.is_some() {
-                    global.raw_score = local.raw_score;
-                }
-                if map.write_min_score && local.min_score.is_some() {
-                    global.min_score = local.min_score;
-                }
-                if map.write_max_score && local.max_score.is_some() {
-                    global.max_score = local.max_score;
-                }
-                if map.write_completion_status && completed.is_some() {
-                    global.completed = completed;
-                }
-                if map.write_progress_measure && progress.is_some() {
-                    global.progress_measure = progress;
-                }
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------- rules (UP.2)
 
     fn rule_condition(&self, a: ActivityIndex, cond: &RuleCondition) -> Tri {
         let k = self.objective_index(a, cond.referenced_objective.as_deref());
@@ -613,6 +533,19 @@ impl<'a> Engine<'a> {
         Flow::Exception("SB.2.2-2")
     }
 
+    /// Where a `continue`/`previous` from `cur` would flow (the parent's flow control is
+    /// checked), without running the request.
+    pub fn flow_from(&self, cur: ActivityIndex, direction: Direction) -> Option<ActivityIndex> {
+        let parent = self.t.def(cur).parent?;
+        if !self.t.def(parent).control.flow {
+            return None;
+        }
+        match self.flow(cur, direction, false) {
+            Flow::Found(a, _) => Some(a),
+            _ => None,
+        }
+    }
+
     /// Flow Subprocess (SB.2.3).
     fn flow(&self, a: ActivityIndex, direction: Direction, consider_children: bool) -> Flow {
         match self.flow_tree_traversal(a, direction, None, consider_children) {
@@ -721,6 +654,394 @@ impl<'a> Engine<'a> {
 
     // ---------------------------------------------------------------- termination (TB.2.x)
 
+    /// Sequencing Post Condition Rules Subprocess (TB.2.2).
+    fn post_condition_rules(&self, a: ActivityIndex) -> (Option<Termination>, Option<SeqRequest>) {
+        if self.st(a).suspended {
+            return (None, None);
+        }
+        match self.first_firing(a, &self.t.def(a).post_rules) {
+            Some(RuleAction::Retry) => (None, Some(SeqRequest::Retry)),
+            Some(RuleAction::Continue) => (None, Some(SeqRequest::Continue)),
+            Some(RuleAction::Previous) => (None, Some(SeqRequest::Previous)),
+            Some(RuleAction::ExitParent) => (Some(Termination::Exit), None),
+            Some(RuleAction::ExitAll) => (Some(Termination::ExitAll), None),
+            Some(RuleAction::RetryAll) => (Some(Termination::ExitAll), Some(SeqRequest::Retry)),
+            _ => (None, None),
+        }
+    }
+
+    fn default_rollup(&self, a: ActivityIndex, action: RollupAction, condition: RollupConditionKind) -> bool {
+        let conditions = [RollupCondition { negate: false, condition }];
+        self.child_set_fires(a, action, ChildActivitySet::All, 0, 0.0, ConditionCombination::Any, &conditions)
+    }
+
+    fn rollup_rules_fire(&self, a: ActivityIndex, action: RollupAction, rules: &[lms_package::sequencing::RollupRule]) -> bool {
+        rules.iter().filter(|r| r.action == action).any(|r| {
+            self.child_set_fires(
+                a,
+                action,
+                r.child_activity_set,
+                r.minimum_count,
+                r.minimum_percent,
+                r.combination,
+                &r.conditions,
+            )
+        })
+    }
+
+    /// Check Child for Rollup Subprocess (RB.1.4.2).
+    fn included_in_rollup(&self, child: ActivityIndex, action: RollupAction) -> bool {
+        let def = self.t.def(child);
+        if !def.delivery.tracked {
+            return false;
+        }
+        let (contributes, consideration) = match action {
+            RollupAction::Satisfied => (def.rollup.rollup_objective_satisfied, def.considerations.required_for_satisfied),
+            RollupAction::NotSatisfied => {
+                (def.rollup.rollup_objective_satisfied, def.considerations.required_for_not_satisfied)
+            }
+            RollupAction::Completed => (def.rollup.rollup_progress_completion, def.considerations.required_for_completed),
+            RollupAction::Incomplete => {
+                (def.rollup.rollup_progress_completion, def.considerations.required_for_incomplete)
+            }
+        };
+        if !contributes {
+            return false;
+        }
+        match consideration {
+            RollupConsideration::Always => true,
+            RollupConsideration::IfAttempted => self.attempted(child),
+            RollupConsideration::IfNotSkipped => !self.pre_rule(child, RuleAction::Skip),
+            RollupConsideration::IfNotSuspended => !(self.attempted(child) && self.st(child).suspended),
+        }
+    }
+
+    fn rollup_condition(&self, child: ActivityIndex, cond: &RollupCondition) -> Tri {
+        let k = self.t.def(child).primary;
+        let value = match cond.condition {
+            RollupConditionKind::Satisfied => k.and_then(|k| self.obj_satisfied(child, k)),
+            RollupConditionKind::ObjectiveStatusKnown => Some(k.and_then(|k| self.obj_satisfied(child, k)).is_some()),
+            RollupConditionKind::ObjectiveMeasureKnown => Some(k.and_then(|k| self.obj_measure(child, k)).is_some()),
+            RollupConditionKind::Completed => self.completion(child, None),
+            RollupConditionKind::ActivityProgressKnown => Some(self.completion(child, None).is_some()),
+            RollupConditionKind::Attempted => Some(self.attempted(child)),
+            RollupConditionKind::AttemptLimitExceeded => Some(self.attempt_limit_exceeded(child)),
+            RollupConditionKind::TimeLimitExceeded => Some(self.time_limit_exceeded(child)),
+            RollupConditionKind::OutsideAvailableTimeRange => Some(false),
+        };
+        tri_not(value, cond.negate)
+    }
+
+    /// Rollup Rule Check Subprocess (RB.1.4).
+    #[allow(clippy::too_many_arguments)]
+    fn child_set_fires(
+        &self,
+        a: ActivityIndex,
+        action: RollupAction,
+        set: ChildActivitySet,
+        minimum_count: u32,
+        minimum_percent: f64,
+        combination: ConditionCombination,
+        conditions: &[RollupCondition],
+    ) -> bool {
+        let mut included = 0usize;
+        let mut trues = 0usize;
+        let mut falses = 0usize;
+        let outer = self.in_rollup.replace(true);
+        for &child in self.available(a) {
+            if !self.included_in_rollup(child, action) {
+                continue;
+            }
+            included += 1;
+            match combine(conditions.iter().map(|c| self.rollup_condition(child, c)), combination) {
+                Some(true) => trues += 1,
+                Some(false) => falses += 1,
+                None => {}
+            }
+        }
+        self.in_rollup.set(outer);
+        // As the ADL reference implementation (which the conformance suite was validated
+        // against) does: `all` and `none` hold for an empty contributing set; the counting
+        // sets need at least one child whose condition is known.
+        let all_unknown = trues + falses == 0;
+        match set {
+            ChildActivitySet::All => included == 0 || trues == included,
+            ChildActivitySet::Any => trues > 0,
+            ChildActivitySet::None => falses == included,
+            ChildActivitySet::AtLeastCount => !all_unknown && trues >= minimum_count as usize,
+            ChildActivitySet::AtLeastPercent => {
+                let needed = (minimum_percent * included as f64 + 0.5).floor() as usize;
+                !all_unknown && trues >= needed
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- sequencing (SB.2.x)
+
+    /// Choice Activity Traversal Subprocess (SB.2.4).
+    fn choice_traversal(&self, a: ActivityIndex, direction: Direction) -> Result<()> {
+        match direction {
+            Direction::Forward => {
+                if self.pre_rule(a, RuleAction::StopForwardTraversal) {
+                    return refused("SB.2.4-1");
+                }
+                Ok(())
+            }
+            Direction::Backward => match self.t.def(a).parent {
+                Some(parent) if self.t.def(parent).control.forward_only => refused("SB.2.4-2"),
+                Some(_) => Ok(()),
+                None => refused("SB.2.4-3"),
+            },
+        }
+    }
+
+    /// Is `a` hidden from choice (itself or an ancestor)?
+    pub fn hidden_from_choice(&self, a: ActivityIndex) -> bool {
+        let mut walk = Some(a);
+        while let Some(at) = walk {
+            if self.pre_rule(at, RuleAction::HiddenFromChoice) {
+                return true;
+            }
+            walk = self.t.def(at).parent;
+        }
+        false
+    }
+
+    /// Choice Flow Tree Traversal Subprocess (SB.2.9.2).
+    fn choice_flow_tree_traversal(&self, a: ActivityIndex, direction: Direction) -> Option<ActivityIndex> {
+        let (parent, position) = self.position_in_parent(a)?;
+        match direction {
+            Direction::Forward => {
+                if self.is_last_in_tree(a) {
+                    return None;
+                }
+                if position + 1 == self.available(parent).len() {
+                    self.choice_flow_tree_traversal(parent, direction)
+                } else {
+                    Some(self.available(parent)[position + 1])
+                }
+            }
+            Direction::Backward => {
+                if position == 0 {
+                    self.choice_flow_tree_traversal(parent, direction)
+                } else {
+                    Some(self.available(parent)[position - 1])
+                }
+            }
+        }
+    }
+
+    /// The read-only part of the Choice Sequencing Request Process (SB.2.9): which activity
+    /// a choice of `target` delivers. Used both to run a choice and to report its validity.
+    pub fn choice_check(&self, target: ActivityIndex) -> Result<ChoiceResult> {
+        if !self.is_available(target) {
+            return refused("SB.2.9-2");
+        }
+        if self.hidden_from_choice(target) {
+            return refused("SB.2.9-3");
+        }
+        if let Some(parent) = self.t.def(target).parent
+            && !self.t.def(parent).control.choice
+        {
+            return refused("SB.2.9-4");
+        }
+        let root = self.t.root();
+        let (from, ca) = match self.s.current {
+            Some(cur) => (Some(cur), self.t.common_ancestor(cur, target)),
+            None => (None, root),
+        };
+        match from {
+            Some(cur) if cur == target => {}
+            Some(cur) if self.t.def(cur).parent == self.t.def(target).parent => {
+                let Some(parent) = self.t.def(target).parent else { return refused("SB.2.9-5") };
+                let children = self.available(parent);
+                let (Some(pc), Some(pt)) =
+                    (children.iter().position(|&c| c == cur), children.iter().position(|&c| c == target))
+                else {
+                    return refused("SB.2.9-5");
+                };
+                if pt > pc {
+                    for &a in &children[pc..pt] {
+                        self.choice_traversal(a, Direction::Forward)?;
+                    }
+                } else {
+                    for &a in children[pt + 1..=pc].iter().rev() {
+                        self.choice_traversal(a, Direction::Backward)?;
+                    }
+                }
+            }
+            None => self.check_path_down(ca, target, true)?,
+            Some(cur) if cur == ca => self.check_path_down(ca, target, true)?,
+            Some(cur) if target == ca => {
+                // Target is an ancestor of the current activity.
+                let mut walk = cur;
+                while walk != target {
+                    if self.st(walk).active && !self.t.def(walk).control.choice_exit {
+                        return refused("SB.2.9-7");
+                    }
+                    walk = self.t.def(walk).parent.unwrap_or(target);
+                }
+            }
+            Some(cur) => {
+                let mut constrained = None;
+                let mut walk = cur;
+                while walk != ca {
+                    let def = self.t.def(walk);
+                    if self.st(walk).active && !def.control.choice_exit {
+                        return refused("SB.2.9-7");
+                    }
+                    if constrained.is_none() && def.constrain_choice {
+                        constrained = Some(walk);
+                    }
+                    walk = def.parent.unwrap_or(ca);
+                }
+                if let Some(constrained) = constrained {
+                    let direction = if self.preorder_before(constrained, target) {
+                        Direction::Forward
+                    } else {
+                        Direction::Backward
+                    };
+                    let consider = self.choice_flow_tree_traversal(constrained, direction).unwrap_or(constrained);
+                    if target != consider && target != constrained && !self.t.is_descendant(consider, target) {
+                        return refused("SB.2.9-8");
+                    }
+                }
+                let forward = self.preorder_before(cur, target);
+                self.check_path_down(ca, target, forward)?;
+            }
+        }
+        if self.t.def(target).is_leaf() {
+            return Ok(ChoiceResult::Deliver(target));
+        }
+        match self.flow(target, Direction::Forward, true) {
+            Flow::Found(a, _) => Ok(ChoiceResult::Deliver(a)),
+            _ => Ok(ChoiceResult::EmptyCluster(ca)),
+        }
+    }
+
+    /// Walks from the common ancestor down to (excluding) the target, checking stop forward
+    /// traversal (when moving forward) and prevent activation.
+    fn check_path_down(&self, ca: ActivityIndex, target: ActivityIndex, forward: bool) -> Result<()> {
+        let mut path = Vec::new();
+        let mut walk = self.t.def(target).parent;
+        while let Some(at) = walk {
+            path.push(at);
+            if at == ca {
+                break;
+            }
+            walk = self.t.def(at).parent;
+        }
+        path.reverse();
+        for &a in &path {
+            if forward {
+                self.choice_traversal(a, Direction::Forward)?;
+            }
+            if a != ca && !self.st(a).active && self.t.def(a).prevent_activation {
+                return refused("SB.2.9-6");
+            }
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- delivery (DB.x)
+
+    /// Delivery Request Process (DB.1.1), read-only.
+    pub fn delivery_check(&self, a: ActivityIndex) -> Result<()> {
+        if !self.t.def(a).is_leaf() {
+            return refused("DB.1.1-1");
+        }
+        for at in self.t.path_to_root(a) {
+            if self.check_activity(at) {
+                return refused("DB.1.1-3");
+            }
+        }
+        Ok(())
+    }
+
+}
+
+impl<'a, 'b> Engine<'a, &'b mut SequencingState> {
+    fn st_mut(&mut self, a: ActivityIndex) -> &mut ActivityState {
+        &mut self.s.activities[a]
+    }
+
+    /// Writes the activity's local objective data to the global objectives it maps to.
+    pub fn write_maps(&mut self, a: ActivityIndex) {
+        let t = self.t;
+        let def = t.def(a);
+        for (k, objective) in def.objectives.iter().enumerate() {
+            if objective.maps.is_empty() && objective.adl_maps.is_empty() {
+                continue;
+            }
+            let local = self.st(a).objectives[k].clone();
+            let satisfied = if objective.satisfied_by_measure {
+                if local.measure_status && self.measure_satisfaction_allowed(a) {
+                    Some(local.normalized_measure >= objective.min_normalized_measure)
+                } else {
+                    None
+                }
+            } else if local.progress_status {
+                Some(local.satisfied_status)
+            } else {
+                None
+            };
+            let measure = local.measure_status.then_some(local.normalized_measure);
+            let (completed, progress) = if objective.primary {
+                let st = self.st(a);
+                let amount = st.attempt_completion_amount_status.then_some(st.attempt_completion_amount);
+                let threshold = &def.completion_threshold;
+                let completed = if threshold.completed_by_measure {
+                    amount.map(|m| m >= threshold.min_progress_measure)
+                } else {
+                    st.attempt_progress_status.then_some(st.attempt_completion_status)
+                };
+                (completed, amount)
+            } else {
+                (local.completion_status, local.progress_measure)
+            };
+            for map in &objective.maps {
+                if !(map.write_satisfied_status || map.write_normalized_measure) {
+                    continue;
+                }
+                let global = self.s.globals.objectives.entry(map.target_objective_id.clone()).or_default();
+                if map.write_satisfied_status && satisfied.is_some() {
+                    global.satisfied = satisfied;
+                }
+                if map.write_normalized_measure && measure.is_some() {
+                    global.normalized_measure = measure;
+                }
+            }
+            for map in &objective.adl_maps {
+                let writes = map.write_raw_score
+                    || map.write_min_score
+                    || map.write_max_score
+                    || map.write_completion_status
+                    || map.write_progress_measure;
+                if !writes {
+                    continue;
+                }
+                let global = self.s.globals.objectives.entry(map.target_objective_id.clone()).or_default();
+                if map.write_raw_score && local.raw_score.is_some() {
+                    global.raw_score = local.raw_score;
+                }
+                if map.write_min_score && local.min_score.is_some() {
+                    global.min_score = local.min_score;
+                }
+                if map.write_max_score && local.max_score.is_some() {
+                    global.max_score = local.max_score;
+                }
+                if map.write_completion_status && completed.is_some() {
+                    global.completed = completed;
+                }
+                if map.write_progress_measure && progress.is_some() {
+                    global.progress_measure = progress;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- rules (UP.2)
+
     /// Termination Request Process (TB.2.3). Returns the sequencing request that replaces the
     /// navigation one, when post-condition rules or exit all produce one.
     pub fn terminate(&mut self, request: Termination) -> Result<Option<SeqRequest>> {
@@ -823,22 +1144,6 @@ impl<'a> Engine<'a> {
             self.terminate_descendent_attempts(target);
             self.end_attempt(target);
             self.s.current = Some(target);
-        }
-    }
-
-    /// Sequencing Post Condition Rules Subprocess (TB.2.2).
-    fn post_condition_rules(&self, a: ActivityIndex) -> (Option<Termination>, Option<SeqRequest>) {
-        if self.st(a).suspended {
-            return (None, None);
-        }
-        match self.first_firing(a, &self.t.def(a).post_rules) {
-            Some(RuleAction::Retry) => (None, Some(SeqRequest::Retry)),
-            Some(RuleAction::Continue) => (None, Some(SeqRequest::Continue)),
-            Some(RuleAction::Previous) => (None, Some(SeqRequest::Previous)),
-            Some(RuleAction::ExitParent) => (Some(Termination::Exit), None),
-            Some(RuleAction::ExitAll) => (Some(Termination::ExitAll), None),
-            Some(RuleAction::RetryAll) => (Some(Termination::ExitAll), Some(SeqRequest::Retry)),
-            _ => (None, None),
         }
     }
 
@@ -1150,114 +1455,6 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn default_rollup(&self, a: ActivityIndex, action: RollupAction, condition: RollupConditionKind) -> bool {
-        let conditions = [RollupCondition { negate: false, condition }];
-        self.child_set_fires(a, action, ChildActivitySet::All, 0, 0.0, ConditionCombination::Any, &conditions)
-    }
-
-    fn rollup_rules_fire(&self, a: ActivityIndex, action: RollupAction, rules: &[lms_package::sequencing::RollupRule]) -> bool {
-        rules.iter().filter(|r| r.action == action).any(|r| {
-            self.child_set_fires(
-                a,
-                action,
-                r.child_activity_set,
-                r.minimum_count,
-                r.minimum_percent,
-                r.combination,
-                &r.conditions,
-            )
-        })
-    }
-
-    /// Check Child for Rollup Subprocess (RB.1.4.2).
-    fn included_in_rollup(&self, child: ActivityIndex, action: RollupAction) -> bool {
-        let def = self.t.def(child);
-        if !def.delivery.tracked {
-            return false;
-        }
-        let (contributes, consideration) = match action {
-            RollupAction::Satisfied => (def.rollup.rollup_objective_satisfied, def.considerations.required_for_satisfied),
-            RollupAction::NotSatisfied => {
-                (def.rollup.rollup_objective_satisfied, def.considerations.required_for_not_satisfied)
-            }
-            RollupAction::Completed => (def.rollup.rollup_progress_completion, def.considerations.required_for_completed),
-            RollupAction::Incomplete => {
-                (def.rollup.rollup_progress_completion, def.considerations.required_for_incomplete)
-            }
-        };
-        if !contributes {
-            return false;
-        }
-        match consideration {
-            RollupConsideration::Always => true,
-            RollupConsideration::IfAttempted => self.attempted(child),
-            RollupConsideration::IfNotSkipped => !self.pre_rule(child, RuleAction::Skip),
-            RollupConsideration::IfNotSuspended => !(self.attempted(child) && self.st(child).suspended),
-        }
-    }
-
-    fn rollup_condition(&self, child: ActivityIndex, cond: &RollupCondition) -> Tri {
-        let k = self.t.def(child).primary;
-        let value = match cond.condition {
-            RollupConditionKind::Satisfied => k.and_then(|k| self.obj_satisfied(child, k)),
-            RollupConditionKind::ObjectiveStatusKnown => Some(k.and_then(|k| self.obj_satisfied(child, k)).is_some()),
-            RollupConditionKind::ObjectiveMeasureKnown => Some(k.and_then(|k| self.obj_measure(child, k)).is_some()),
-            RollupConditionKind::Completed => self.completion(child, None),
-            RollupConditionKind::ActivityProgressKnown => Some(self.completion(child, None).is_some()),
-            RollupConditionKind::Attempted => Some(self.attempted(child)),
-            RollupConditionKind::AttemptLimitExceeded => Some(self.attempt_limit_exceeded(child)),
-            RollupConditionKind::TimeLimitExceeded => Some(self.time_limit_exceeded(child)),
-            RollupConditionKind::OutsideAvailableTimeRange => Some(false),
-        };
-        tri_not(value, cond.negate)
-    }
-
-    /// Rollup Rule Check Subprocess (RB.1.4).
-    #[allow(clippy::too_many_arguments)]
-    fn child_set_fires(
-        &self,
-        a: ActivityIndex,
-        action: RollupAction,
-        set: ChildActivitySet,
-        minimum_count: u32,
-        minimum_percent: f64,
-        combination: ConditionCombination,
-        conditions: &[RollupCondition],
-    ) -> bool {
-        let mut included = 0usize;
-        let mut trues = 0usize;
-        let mut falses = 0usize;
-        let outer = self.in_rollup.replace(true);
-        for &child in self.available(a) {
-            if !self.included_in_rollup(child, action) {
-                continue;
-            }
-            included += 1;
-            match combine(conditions.iter().map(|c| self.rollup_condition(child, c)), combination) {
-                Some(true) => trues += 1,
-                Some(false) => falses += 1,
-                None => {}
-            }
-        }
-        self.in_rollup.set(outer);
-        // As the ADL reference implementation (which the conformance suite was validated
-        // against) does: `all` and `none` hold for an empty contributing set; the counting
-        // sets need at least one child whose condition is known.
-        let all_unknown = trues + falses == 0;
-        match set {
-            ChildActivitySet::All => included == 0 || trues == included,
-            ChildActivitySet::Any => trues > 0,
-            ChildActivitySet::None => falses == included,
-            ChildActivitySet::AtLeastCount => !all_unknown && trues >= minimum_count as usize,
-            ChildActivitySet::AtLeastPercent => {
-                let needed = (minimum_percent * included as f64 + 0.5).floor() as usize;
-                !all_unknown && trues >= needed
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------- sequencing (SB.2.x)
-
     /// Sequencing Request Process (SB.2.12).
     pub fn sequencing_request(&mut self, request: SeqRequest) -> Result<SeqOutcome> {
         match request {
@@ -1361,186 +1558,6 @@ impl<'a> Engine<'a> {
             }
             Flow::Exception(code) => refused(code),
         }
-    }
-
-    /// Choice Activity Traversal Subprocess (SB.2.4).
-    fn choice_traversal(&self, a: ActivityIndex, direction: Direction) -> Result<()> {
-        match direction {
-            Direction::Forward => {
-                if self.pre_rule(a, RuleAction::StopForwardTraversal) {
-                    return refused("SB.2.4-1");
-                }
-                Ok(())
-            }
-            Direction::Backward => match self.t.def(a).parent {
-                Some(parent) if self.t.def(parent).control.forward_only => refused("SB.2.4-2"),
-                Some(_) => Ok(()),
-                None => refused("SB.2.4-3"),
-            },
-        }
-    }
-
-    /// Is `a` hidden from choice (itself or an ancestor)?
-    pub fn hidden_from_choice(&self, a: ActivityIndex) -> bool {
-        let mut walk = Some(a);
-        while let Some(at) = walk {
-            if self.pre_rule(at, RuleAction::HiddenFromChoice) {
-                return true;
-            }
-            walk = self.t.def(at).parent;
-        }
-        false
-    }
-
-    /// Choice Flow Tree Traversal Subprocess (SB.2.9.2).
-    fn choice_flow_tree_traversal(&self, a: ActivityIndex, direction: Direction) -> Option<ActivityIndex> {
-        let (parent, position) = self.position_in_parent(a)?;
-        match direction {
-            Direction::Forward => {
-                if self.is_last_in_tree(a) {
-                    return None;
-                }
-                if position + 1 == self.available(parent).len() {
-                    self.choice_flow_tree_traversal(parent, direction)
-                } else {
-                    Some(self.available(parent)[position + 1])
-                }
-            }
-            Direction::Backward => {
-                if position == 0 {
-                    self.choice_flow_tree_traversal(parent, direction)
-                } else {
-                    Some(self.available(parent)[position - 1])
-                }
-            }
-        }
-    }
-
-    /// The read-only part of the Choice Sequencing Request Process (SB.2.9): which activity
-    /// a choice of `target` delivers. Used both to run a choice and to report its validity.
-    pub fn choice_check(&self, target: ActivityIndex) -> Result<ChoiceResult> {
-        if !self.is_available(target) {
-            return refused("SB.2.9-2");
-        }
-        if self.hidden_from_choice(target) {
-            return refused("SB.2.9-3");
-        }
-        if let Some(parent) = self.t.def(target).parent
-            && !self.t.def(parent).control.choice
-        {
-            return refused("SB.2.9-4");
-        }
-        let root = self.t.root();
-        let (from, ca) = match self.s.current {
-            Some(cur) => (Some(cur), self.t.common_ancestor(cur, target)),
-            None => (None, root),
-        };
-        match from {
-            Some(cur) if cur == target => {}
-            Some(cur) if self.t.def(cur).parent == self.t.def(target).parent => {
-                let Some(parent) = self.t.def(target).parent else { return refused("SB.2.9-5") };
-                let children = self.available(parent);
-                let (Some(pc), Some(pt)) =
-                    (children.iter().position(|&c| c == cur), children.iter().position(|&c| c == target))
-                else {
-                    return refused("SB.2.9-5");
-                };
-                if pt > pc {
-                    for &a in &children[pc..pt] {
-                        self.choice_traversal(a, Direction::Forward)?;
-                    }
-                } else {
-                    for &a in children[pt + 1..=pc].iter().rev() {
-                        self.choice_traversal(a, Direction::Backward)?;
-                    }
-                }
-            }
-            None => self.check_path_down(ca, target, true)?,
-            Some(cur) if cur == ca => self.check_path_down(ca, target, true)?,
-            Some(cur) if target == ca => {
-                // Target is an ancestor of the current activity.
-                let mut walk = cur;
-                while walk != target {
-                    if self.st(walk).active && !self.t.def(walk).control.choice_exit {
-                        return refused("SB.2.9-7");
-                    }
-                    walk = self.t.def(walk).parent.unwrap_or(target);
-                }
-            }
-            Some(cur) => {
-                let mut constrained = None;
-                let mut walk = cur;
-                while walk != ca {
-                    let def = self.t.def(walk);
-                    if self.st(walk).active && !def.control.choice_exit {
-                        return refused("SB.2.9-7");
-                    }
-                    if constrained.is_none() && def.constrain_choice {
-                        constrained = Some(walk);
-                    }
-                    walk = def.parent.unwrap_or(ca);
-                }
-                if let Some(constrained) = constrained {
-                    let direction = if self.preorder_before(constrained, target) {
-                        Direction::Forward
-                    } else {
-                        Direction::Backward
-                    };
-                    let consider = self.choice_flow_tree_traversal(constrained, direction).unwrap_or(constrained);
-                    if target != consider && target != constrained && !self.t.is_descendant(consider, target) {
-                        return refused("SB.2.9-8");
-                    }
-                }
-                let forward = self.preorder_before(cur, target);
-                self.check_path_down(ca, target, forward)?;
-            }
-        }
-        if self.t.def(target).is_leaf() {
-            return Ok(ChoiceResult::Deliver(target));
-        }
-        match self.flow(target, Direction::Forward, true) {
-            Flow::Found(a, _) => Ok(ChoiceResult::Deliver(a)),
-            _ => Ok(ChoiceResult::EmptyCluster(ca)),
-        }
-    }
-
-    /// Walks from the common ancestor down to (excluding) the target, checking stop forward
-    /// traversal (when moving forward) and prevent activation.
-    fn check_path_down(&self, ca: ActivityIndex, target: ActivityIndex, forward: bool) -> Result<()> {
-        let mut path = Vec::new();
-        let mut walk = self.t.def(target).parent;
-        while let Some(at) = walk {
-            path.push(at);
-            if at == ca {
-                break;
-            }
-            walk = self.t.def(at).parent;
-        }
-        path.reverse();
-        for &a in &path {
-            if forward {
-                self.choice_traversal(a, Direction::Forward)?;
-            }
-            if a != ca && !self.st(a).active && self.t.def(a).prevent_activation {
-                return refused("SB.2.9-6");
-            }
-        }
-        Ok(())
-    }
-
-    // ---------------------------------------------------------------- delivery (DB.x)
-
-    /// Delivery Request Process (DB.1.1), read-only.
-    pub fn delivery_check(&self, a: ActivityIndex) -> Result<()> {
-        if !self.t.def(a).is_leaf() {
-            return refused("DB.1.1-1");
-        }
-        for at in self.t.path_to_root(a) {
-            if self.check_activity(at) {
-                return refused("DB.1.1-3");
-            }
-        }
-        Ok(())
     }
 
     /// Content Delivery Environment Process (DB.2). Returns whether the leaf resumes a

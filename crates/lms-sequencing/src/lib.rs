@@ -310,17 +310,13 @@ impl Sequencer {
 
     /// Overall Sequencing Process (OP.1) for one navigation request. A refused request
     /// leaves the state as it was.
+    ///
+    /// As the SN book's Overall Sequencing Process says, a request refused by the navigation
+    /// request process changes nothing; one refused later (by the sequencing or delivery
+    /// request process) keeps what termination already did (the current attempt has ended).
+    /// [`Sequencer::navigation_validity`] tells beforehand which requests will succeed.
     pub fn navigate(&mut self, request: &NavigationRequest, now: SystemTime) -> Result<NavigationOutcome, SequencingError> {
-        let backup = self.state.clone();
-        let result = self.navigate_inner(request, now);
-        if result.is_err() {
-            // SB.2.9-9 moves the current activity by design; keep that one change.
-            let keep = matches!(&result, Err(e) if e.code() == Some("SB.2.9-9"));
-            if !keep {
-                self.state = backup;
-            }
-        }
-        result
+        self.navigate_inner(request, now)
     }
 
     fn navigate_inner(&mut self, request: &NavigationRequest, now: SystemTime) -> Result<NavigationOutcome, SequencingError> {
@@ -528,8 +524,7 @@ impl Sequencer {
     /// The objectives of an activity as its SCO should see them at launch.
     pub fn objectives_for(&self, activity: &str) -> Vec<ObjectiveSnapshot> {
         let Some(a) = self.tree.index_of(activity) else { return Vec::new() };
-        let mut state = self.state.clone();
-        let engine = Engine { t: &self.tree, s: &mut state, now: 0.0, retry: false, in_rollup: Default::default(), for_runtime: true };
+        let engine = Engine { t: &self.tree, s: &self.state, now: 0.0, retry: false, in_rollup: Default::default(), for_runtime: true };
         let def = self.tree.def(a);
         def.objectives
             .iter()
@@ -571,8 +566,7 @@ impl Sequencer {
 
     /// Which requests are valid now, and how each activity shows in the table of contents.
     pub fn navigation_validity(&self, now: SystemTime) -> NavigationValidity {
-        let mut state = self.state.clone();
-        let engine = Engine { t: &self.tree, s: &mut state, now: seconds(now), retry: false, in_rollup: Default::default(), for_runtime: false };
+        let engine = Engine { t: &self.tree, s: &self.state, now: seconds(now), retry: false, in_rollup: Default::default(), for_runtime: false };
         let current = engine.s.current;
         let active = current.is_some_and(|c| engine.s.activities[c].active);
         let mut validity = NavigationValidity {
@@ -633,20 +627,18 @@ impl Sequencer {
         validity
     }
 
-    /// Would a `previous` request deliver something? Evaluated on a scratch copy, without
-    /// terminating the current attempt (as the ADL reference implementation does).
+    /// Would a `previous` request deliver something? Evaluated without terminating the
+    /// current attempt (as the ADL reference implementation does), and without changing state.
     fn previous_delivers(&self, cur: ActivityIndex, now: SystemTime) -> bool {
-        let mut state = self.state.clone();
-        state.activities[cur].active = false;
-        let mut engine = Engine { t: &self.tree, s: &mut state, now: seconds(now), retry: false, in_rollup: Default::default(), for_runtime: false };
-        match engine.sequencing_request(engine::SeqRequest::Previous) {
-            Ok(SeqOutcome::Deliver(a)) => engine.delivery_check(a).is_ok(),
-            _ => false,
+        let engine = Engine { t: &self.tree, s: &self.state, now: seconds(now), retry: false, in_rollup: Default::default(), for_runtime: false };
+        match engine.flow_from(cur, engine::Direction::Backward) {
+            Some(a) => engine.delivery_check(a).is_ok(),
+            None => false,
         }
     }
 }
 
-fn engine_is_available(engine: &Engine<'_>, a: ActivityIndex) -> bool {
+fn engine_is_available(engine: &Engine<'_, &SequencingState>, a: ActivityIndex) -> bool {
     let mut walk = a;
     while let Some(parent) = engine.t.def(walk).parent {
         if !engine.s.activities[parent].available_children.contains(&walk) {
