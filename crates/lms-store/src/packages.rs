@@ -301,29 +301,9 @@ where
     })
 }
 
-/// The path (inside the package) of the first launchable item's resource.
+/// The path (inside the package, `%XX` decoded, no query) of the first launchable item's file.
 pub(crate) fn launch_path(package: &Package) -> Option<String> {
-    fn first(items: &[lms_package::Item], package: &Package) -> Option<String> {
-        for item in items {
-            if let Some(r) = &item.resource_ref {
-                if let Some(res) = package.resources.iter().find(|res| &res.identifier == r) {
-                    if let Some(href) = &res.href {
-                        return Some(href.split(['?', '#']).next().unwrap_or(href).to_string());
-                    }
-                }
-            }
-            if let Some(found) = first(&item.children, package) {
-                return Some(found);
-            }
-        }
-        None
-    }
-    let org = package
-        .default_organization
-        .as_ref()
-        .and_then(|id| package.organizations.iter().find(|o| &o.identifier == id))
-        .or(package.organizations.first())?;
-    first(&org.items, package)
+    package.first_launchable_item().and_then(|item| package.launch_file(item))
 }
 
 /// The blocking part: archive checks, parse, and streaming every entry into the blob store.
