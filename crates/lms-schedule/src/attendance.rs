@@ -172,7 +172,9 @@ pub fn active_no_shows(
         .filter(|((_, p), m)| p == person && m.status == AttendanceStatus::NoShow)
         .filter_map(|((session, _), _)| {
             let ended = session_ends.get(&session)?;
-            (now < *ended + policy.expires_after).then_some(session)
+            // Saturating: an absurdly long expiry means "never expires", not a panic.
+            let expires = ended.checked_add_signed(policy.expires_after).unwrap_or(DateTime::<Utc>::MAX_UTC);
+            (now < expires).then_some(session)
         })
         .collect()
 }

@@ -507,7 +507,11 @@ impl OfferingState {
             match booking.status {
                 BookingStatus::PendingApproval if !started => {
                     let requested_at = booking.approval.as_ref().map_or(booking.requested_at, |a| a.requested_at);
-                    let approver = resolve_approver(rules.org, rules.absences, &booking.person, requested_at, now, rules.approval)?;
+                    // Nobody to ask right now (everyone up the chain absent): keep the last
+                    // request standing rather than failing the whole tick.
+                    let Ok(approver) = resolve_approver(rules.org, rules.absences, &booking.person, requested_at, now, rules.approval) else {
+                        continue;
+                    };
                     let already = booking.approval.as_ref().is_some_and(|a| a.asked == approver.person);
                     if !already {
                         let record = work.state.bookings[index].approval.get_or_insert(ApprovalRecord {
@@ -524,7 +528,8 @@ impl OfferingState {
                 }
                 BookingStatus::Booked => {
                     for session in &self.offering.sessions {
-                        let due = session.starts_at - rules.reminder_lead <= now && now < session.starts_at;
+                        let from = session.starts_at.checked_sub_signed(rules.reminder_lead).unwrap_or(DateTime::<Utc>::MIN_UTC);
+                        let due = from <= now && now < session.starts_at;
                         if due && !booking.reminded_sessions.contains(&session.id) {
                             let (id, person) = (booking.id, booking.person.clone());
                             work.state.bookings[index].reminded_sessions.insert(session.id);

@@ -34,3 +34,7 @@ pub mod team;
 pub mod time;
 
 pub use error::ScheduleError;
+
+/// The `chrono` the public API uses (instants are `chrono::DateTime<Utc>`), re-exported so
+/// callers name the same version.
+pub use chrono;

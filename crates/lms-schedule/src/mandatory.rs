@@ -114,6 +114,10 @@ pub struct RequirementStatus {
     pub history: Vec<Cycle>,
 }
 
+fn saturating_sub(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_sub_signed(d).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 /// Computes the status at `now` (see the module docs). Completions after `now` are ignored.
 pub fn requirement_status(
     requirement: &Requirement,
@@ -127,7 +131,7 @@ pub fn requirement_status(
     let mut history: Vec<Cycle> = Vec::new();
     for completed_at in sorted {
         let valid_until = match history.last().and_then(|c| c.valid_until) {
-            Some(previous) if completed_at < previous && completed_at >= previous - window => requirement.valid_until(previous),
+            Some(previous) if completed_at < previous && completed_at >= saturating_sub(previous, window) => requirement.valid_until(previous),
             _ => requirement.valid_until(completed_at),
         };
         let number = u32::try_from(history.len() + 1).unwrap_or(u32::MAX);
@@ -135,7 +139,9 @@ pub fn requirement_status(
     }
     let (status, due_at, valid_until) = match history.last() {
         None => {
-            let deadline = assigned_at + Duration::days(i64::from(requirement.initial_deadline_days));
+            let deadline = assigned_at
+                .checked_add_signed(Duration::days(i64::from(requirement.initial_deadline_days)))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
             let status = if now < deadline { TrainingStatus::NotStarted } else { TrainingStatus::Overdue };
             (status, Some(deadline), None)
         }
@@ -143,7 +149,7 @@ pub fn requirement_status(
         Some(Cycle { valid_until: Some(until), .. }) => {
             let status = if now >= *until {
                 TrainingStatus::Expired
-            } else if now >= *until - window {
+            } else if now >= saturating_sub(*until, window) {
                 TrainingStatus::Due
             } else {
                 TrainingStatus::Valid

@@ -68,10 +68,11 @@ pub fn weekly_series(
     }
     (0..count)
         .map(|week| {
-            let local_start = first_start + Duration::weeks(i64::from(week));
+            let out_of_range = || ScheduleError::InvalidField { field: "first_start", reason: "series runs past the representable dates".into() };
+            let local_start = first_start.checked_add_signed(Duration::weeks(i64::from(week))).ok_or_else(out_of_range)?;
             let start = berlin_to_utc(local_start)?;
             // The end is also a wall-clock time (09:00–12:00 stays 09:00–12:00).
-            let end = berlin_to_utc(local_start + duration)?;
+            let end = berlin_to_utc(local_start.checked_add_signed(duration).ok_or_else(out_of_range)?)?;
             Ok((start, end))
         })
         .collect()

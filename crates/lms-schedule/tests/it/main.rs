@@ -11,6 +11,7 @@ mod offering;
 mod org;
 mod path;
 mod properties;
+mod robustness;
 mod team;
 mod time;
 
