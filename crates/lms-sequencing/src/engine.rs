@@ -1152,17 +1152,27 @@ impl<'a, 'b> Engine<'a, &'b mut SequencingState> {
         let Some(cur) = self.s.current else { return };
         let ca = self.t.common_ancestor(cur, a);
         let mut walk = cur;
+        // Each End Attempt rolls up the path to the root; the path of the deepest one covers
+        // all the others, so ending them first and rolling up once gives the same state.
         while walk != ca {
-            self.end_attempt(walk);
+            self.end_attempt_without_rollup(walk);
             match self.t.def(walk).parent {
                 Some(parent) => walk = parent,
                 None => break,
             }
         }
+        if cur != ca {
+            self.overall_rollup(cur);
+        }
     }
 
     /// End Attempt Process (UP.4).
     pub fn end_attempt(&mut self, a: ActivityIndex) {
+        self.end_attempt_without_rollup(a);
+        self.overall_rollup(a);
+    }
+
+    fn end_attempt_without_rollup(&mut self, a: ActivityIndex) {
         let t = self.t;
         let def = t.def(a);
         if def.is_leaf() {
@@ -1199,7 +1209,6 @@ impl<'a, 'b> Engine<'a, &'b mut SequencingState> {
             }
         }
         self.st_mut(a).active = false;
-        self.overall_rollup(a);
     }
 
     // ---------------------------------------------------------------- selection (SR.1, SR.2)
@@ -1397,17 +1406,18 @@ impl<'a, 'b> Engine<'a, &'b mut SequencingState> {
         }
         let rules = &def.rollup.rules;
         let has_rules = rules.iter().any(|r| matches!(r.action, RollupAction::Satisfied | RollupAction::NotSatisfied));
-        let (not_satisfied, satisfied) = if has_rules {
-            (
-                self.rollup_rules_fire(a, RollupAction::NotSatisfied, rules),
-                self.rollup_rules_fire(a, RollupAction::Satisfied, rules),
-            )
+        // A satisfied result wins over not satisfied, so the latter is only needed without it.
+        let satisfied = if has_rules {
+            self.rollup_rules_fire(a, RollupAction::Satisfied, rules)
         } else {
-            (
-                self.default_rollup(a, RollupAction::NotSatisfied, RollupConditionKind::ObjectiveStatusKnown),
-                self.default_rollup(a, RollupAction::Satisfied, RollupConditionKind::Satisfied),
-            )
+            self.default_rollup(a, RollupAction::Satisfied, RollupConditionKind::Satisfied)
         };
+        let not_satisfied = !satisfied
+            && if has_rules {
+                self.rollup_rules_fire(a, RollupAction::NotSatisfied, rules)
+            } else {
+                self.default_rollup(a, RollupAction::NotSatisfied, RollupConditionKind::ObjectiveStatusKnown)
+            };
         let objective = &mut self.s.activities[a].objectives[k];
         if satisfied {
             objective.progress_status = true;
@@ -1434,17 +1444,17 @@ impl<'a, 'b> Engine<'a, &'b mut SequencingState> {
         }
         let rules = &def.rollup.rules;
         let has_rules = rules.iter().any(|r| matches!(r.action, RollupAction::Completed | RollupAction::Incomplete));
-        let (incomplete, completed) = if has_rules {
-            (
-                self.rollup_rules_fire(a, RollupAction::Incomplete, rules),
-                self.rollup_rules_fire(a, RollupAction::Completed, rules),
-            )
+        let completed = if has_rules {
+            self.rollup_rules_fire(a, RollupAction::Completed, rules)
         } else {
-            (
-                self.default_rollup(a, RollupAction::Incomplete, RollupConditionKind::ActivityProgressKnown),
-                self.default_rollup(a, RollupAction::Completed, RollupConditionKind::Completed),
-            )
+            self.default_rollup(a, RollupAction::Completed, RollupConditionKind::Completed)
         };
+        let incomplete = !completed
+            && if has_rules {
+                self.rollup_rules_fire(a, RollupAction::Incomplete, rules)
+            } else {
+                self.default_rollup(a, RollupAction::Incomplete, RollupConditionKind::ActivityProgressKnown)
+            };
         let st = &mut self.s.activities[a];
         if completed {
             st.attempt_progress_status = true;
