@@ -187,6 +187,22 @@ fn simple_remediation_skips_mastered_content_after_a_failed_test() {
          nav continue -> havingfun_item
          report c=completed
          nav continue -> test_1
-         report c=completed s=failed score=0.3",
+         report c=completed s=failed score=0.3
+         nav continue -> test_2
+         report c=completed s=passed score=0.9
+         nav continue -> test_3
+         report c=completed s=passed score=0.8
+         nav continue -> test_4
+         report c=completed s=failed score=0.1
+         nav continue -> playing_item
+         report c=completed
+         nav continue -> havingfun_item
+         report c=completed
+         nav continue -> test_1
+         report c=completed s=passed score=0.9
+         nav continue -> test_4
+         report c=completed s=passed score=0.9
+         nav continue -> END
+         status content_wrapper completed satisfied",
     );
 }
