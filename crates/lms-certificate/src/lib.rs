@@ -36,6 +36,9 @@ mod render;
 mod sample;
 mod template;
 
+/// The `chrono` version used in this API (`DateTime<Utc>`, `NaiveDate`).
+pub use chrono;
+
 pub use batch::render_batch;
 pub use builtin::GENERIC_LOGO_PNG;
 pub use code::{
@@ -48,8 +51,8 @@ pub use model::{
 };
 pub use render::render;
 pub use sample::{
-    SAMPLE_SIGNATURE_PNG, sample_certificate, sample_history, sample_issued_at, sample_person,
-    sample_template,
+    SAMPLE_NAME, SAMPLE_SIGNATURE_PNG, sample_certificate, sample_history, sample_issued_at,
+    sample_person, sample_template,
 };
 pub use template::{
     Align, Color, DetailRow, DetailsTable, Frame, ImagePlacement, MAX_IMAGE_BYTES,
