@@ -153,19 +153,25 @@ enum UserAction {
     Relaunch { suspend: bool },
     /// Press a button that ends the course (`ContinueExit…`), then launch it again.
     RequestThenRelaunch(NavigationRequest),
+    /// Exit the course from the player (`exitAll`, overriding the SCO's request), then
+    /// launch it again.
+    ExitThenRelaunch,
 }
 
 fn user_action(cui: Option<&str>, course: &Course) -> Result<UserAction, String> {
     let Some(cui) = cui.map(str::trim) else { return Ok(UserAction::FollowContent) };
     let lower = cui.to_ascii_lowercase();
+    let root = course.sequencer.tree().def(course.sequencer.tree().root()).id.clone();
     if let Some((verb, title)) = cui.split_once('~')
         && verb.to_ascii_lowercase().starts_with("choice")
     {
-        let target = course
-            .item_of_title
-            .get(title.trim())
-            .ok_or_else(|| format!("CUI {cui:?}: no activity titled {title:?}"))?;
-        return Ok(UserAction::Request(NavigationRequest::Choice(target.clone())));
+        let target = match course.item_of_title.get(title.trim()) {
+            Some(target) => target.clone(),
+            // "Choice~the activity that corresponds to the root of …"
+            None if title.to_ascii_lowercase().contains("root") => root,
+            None => return Err(format!("CUI {cui:?}: no activity titled {title:?}")),
+        };
+        return Ok(UserAction::Request(NavigationRequest::Choice(target)));
     }
     Ok(match lower.as_str() {
         "continue" => UserAction::Request(NavigationRequest::Continue),
@@ -176,9 +182,11 @@ fn user_action(cui: Option<&str>, course: &Course) -> Result<UserAction, String>
         _ if lower.starts_with("relaunch") => UserAction::Relaunch { suspend: false },
         _ if lower.starts_with("suspend") => UserAction::Relaunch { suspend: true },
         _ if lower.starts_with("continue") => UserAction::Request(NavigationRequest::Continue),
-        _ if lower == "exit" || lower.starts_with("exit") || lower == "hasended" || lower.starts_with("root") => {
-            UserAction::Finish
-        }
+        // `RootSX4b`: the tester selects the course (root) entry of the table of contents.
+        _ if lower.starts_with("root") => UserAction::Request(NavigationRequest::Choice(root)),
+        // `ExitCM09ba`: the tester exits the course (whatever the SCO asked), then relaunches it.
+        _ if lower.starts_with("exit") && lower != "exit" => UserAction::ExitThenRelaunch,
+        "exit" | "hasended" => UserAction::Finish,
         _ => return Err(format!("CUI {cui:?} is not a user interaction this driver knows")),
     })
 }
@@ -338,12 +346,13 @@ fn play(package: &str, case: &TestCase, course: &mut Course) -> Result<Vec<StepR
                     }
                 }
             }
-            UserAction::Relaunch { suspend } => {
-                let leave = content_request.unwrap_or(if suspend {
-                    NavigationRequest::SuspendAll
-                } else {
-                    NavigationRequest::ExitAll
-                });
+            UserAction::Relaunch { .. } | UserAction::ExitThenRelaunch => {
+                let leave = match (user_action(visit.next.as_deref(), course)?, content_request) {
+                    (UserAction::Relaunch { suspend: true }, _) => NavigationRequest::SuspendAll,
+                    (UserAction::ExitThenRelaunch, _) => NavigationRequest::ExitAll,
+                    (_, Some(content)) => content,
+                    (_, None) => NavigationRequest::ExitAll,
+                };
                 clock += 1_000;
                 let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(clock as u64);
                 if course.sequencer.current_activity().is_some() {
