@@ -9,7 +9,11 @@
 //! `missing-launch-file` (skipped with `manifest_only`), `no-launchable-item`,
 //! `unknown-default-organization`, `unknown-sequencing-reference`, `path-outside-package`,
 //! `cyclic-structure` (AICC), and `invalid-value` / `value-out-of-range` where a wrong value
-//! would change behaviour (sequencing, completion threshold, cmi5 `moveOn`/`masteryScore`).
+//! would change behaviour (sequencing, completion threshold, cmi5 `moveOn`/`masteryScore`);
+//! for cmi5 also `not-an-iri`, `invalid-url`, `launch-parameter-conflict`,
+//! `relative-url-without-package`, `structure-file-not-at-root`, `misplaced-element`,
+//! `unexpected-attribute`, `unknown-element` and `unknown-objective`, each message ending
+//! with the requirement it breaks (`[cmi5 13.1.4.0-1]`, read by [`crate::cmi5_requirement`]).
 //! Warnings: `manifest-in-subfolder`, `several-structure-files`, `missing-file` (skipped with
 //! `manifest_only`), `missing-dependency`, `missing-title`, `missing-scorm-type`,
 //! `missing-schema-version`, `unknown-schema-version`, `unknown-element`,

@@ -67,6 +67,7 @@ mod xml;
 use std::io::Cursor;
 
 pub use archive::{ArchiveEntry, ArchiveLimits, SafeArchive};
+pub use cmi5::cmi5_requirement;
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::Error;
 pub use model::*;

@@ -26,7 +26,9 @@ pub(crate) enum Ns {
     Imsss,
     /// `http://www.w3.org/XML/1998/namespace` (`xml:base`, `xml:lang`).
     Xml,
-    /// Anything else (metadata, LOM, cmi5 and xAPI namespaces…).
+    /// The cmi5 course structure namespace (`https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd`).
+    Cmi5,
+    /// Anything else (metadata, LOM, xAPI and vendor namespaces…).
     Other,
     /// An attribute without a prefix.
     None,
@@ -36,6 +38,8 @@ fn family_of(uri_or_prefix: &str) -> Ns {
     let s = uri_or_prefix.to_ascii_lowercase();
     if s == "http://www.w3.org/xml/1998/namespace" || s == "xml" {
         Ns::Xml
+    } else if s.contains("w3id.org/xapi/profiles/cmi5/") {
+        Ns::Cmi5
     } else if s.contains("adlcp") {
         Ns::Adlcp
     } else if s.contains("adlseq") {

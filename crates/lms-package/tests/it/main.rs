@@ -1,6 +1,7 @@
 //! Integration tests for `lms-package`: the third-party corpus, the team's own
 //! `content-samples/`, and hostile zip archives.
 
+mod cmi5;
 mod corpus;
 mod hostile_zips;
 mod inputs;
