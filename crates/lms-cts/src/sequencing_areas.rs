@@ -292,7 +292,17 @@ fn play(package: &str, case: &TestCase, course: &mut Course) -> Result<Vec<StepR
         if !abandoning {
             course.sequencer.report(&report_of(attempt));
         }
-        match user_action(visit.next.as_deref(), course)? {
+        let action = user_action(visit.next.as_deref(), course)?;
+        if abandoning && matches!(action, UserAction::Request(_)) {
+            // An abandon the SCO asked for happens as it terminates, before the tester acts
+            // on the player (SX-04b); other requests are replaced by the tester's.
+            clock += 1_000;
+            let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(clock as u64);
+            if let Some(abandon) = &content_request {
+                let _ = course.sequencer.navigate(abandon, now);
+            }
+        }
+        match action {
             UserAction::Finish => {
                 if all_played(&played) {
                     return Ok(results);
