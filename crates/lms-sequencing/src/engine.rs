@@ -890,7 +890,9 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
                     if self.st(walk).active && !def.control.choice_exit {
                         return refused("SB.2.9-7");
                     }
-                    if constrained.is_none() && def.constrain_choice {
+                    // Constrained choice applies to the clusters being left: like the ADL
+                    // reference implementation, the search starts at the current activity's parent.
+                    if constrained.is_none() && walk != cur && def.constrain_choice {
                         constrained = Some(walk);
                     }
                     walk = def.parent.unwrap_or(ca);
