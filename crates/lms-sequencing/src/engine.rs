@@ -161,12 +161,10 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
             }
             return self.obj_measure(a, k).map(|m| m >= def.min_normalized_measure);
         }
-        for map in &def.maps {
-            if map.read_satisfied_status
-                && let Some(value) = self.s.globals.objectives.get(&map.target_objective_id).and_then(|g| g.satisfied)
-            {
-                return Some(value);
-            }
+        // As in the ADL reference implementation, an objective that reads a global objective
+        // shows the global's status, even while that is unknown.
+        if let Some(map) = def.maps.iter().find(|m| m.read_satisfied_status) {
+            return self.s.globals.objectives.get(&map.target_objective_id).and_then(|g| g.satisfied);
         }
         let local = &self.st(a).objectives[k];
         if local.progress_status && !(local.dirty && self.ignores_dirty()) { Some(local.satisfied_status) } else { None }
@@ -177,13 +175,8 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
             return None;
         }
         let def = &self.t.def(a).objectives[k];
-        for map in &def.maps {
-            if map.read_normalized_measure
-                && let Some(value) =
-                    self.s.globals.objectives.get(&map.target_objective_id).and_then(|g| g.normalized_measure)
-            {
-                return Some(value);
-            }
+        if let Some(map) = def.maps.iter().find(|m| m.read_normalized_measure) {
+            return self.s.globals.objectives.get(&map.target_objective_id).and_then(|g| g.normalized_measure);
         }
         let local = &self.st(a).objectives[k];
         if local.measure_status && !(local.dirty && self.ignores_dirty()) { Some(local.normalized_measure) } else { None }
