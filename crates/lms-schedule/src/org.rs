@@ -163,19 +163,36 @@ impl OrgTree {
     /// Direct and indirect reports of a manager: every person in every unit the manager
     /// heads and in all units below them, except the manager. Empty for non-managers.
     pub fn reports_of(&self, manager: &PersonId) -> BTreeSet<PersonId> {
-        let mut reports = BTreeSet::new();
-        let mut seen_units = BTreeSet::new();
-        for unit in self.units_managed_by(manager) {
-            for id in self.subtree(unit) {
-                if !seen_units.insert(id) {
-                    continue;
-                }
-                if let Some(people) = self.members.get(id) {
-                    reports.extend(people.iter().filter(|p| *p != manager).cloned());
-                }
+        let mut reports: Vec<&PersonId> = Vec::new();
+        for unit in self.team_units(manager) {
+            reports.extend(self.members_of(unit).iter().filter(|p| *p != manager));
+        }
+        // Sorted bulk construction is much cheaper than 16,000 single inserts.
+        reports.sort_unstable();
+        reports.dedup();
+        reports.into_iter().cloned().collect()
+    }
+
+    /// The units whose members report to `manager`: every unit they head and everything
+    /// below, each once, in pre-order of the headed units.
+    pub fn team_units(&self, manager: &PersonId) -> Vec<&OrgUnitId> {
+        let managed = self.units_managed_by(manager);
+        let mut units: Vec<&OrgUnitId> = Vec::new();
+        for unit in managed {
+            // A headed unit below another headed unit is already covered.
+            let covered = self.unit(unit).and_then(|u| u.parent.as_ref()).is_some_and(|parent| {
+                self.ancestors_inclusive(parent).any(|a| managed.contains(&a.id))
+            });
+            if !covered {
+                units.extend(self.subtree(unit));
             }
         }
-        reports
+        units
+    }
+
+    /// The people whose own unit is `unit` (not the units below).
+    pub fn members_of(&self, unit: &OrgUnitId) -> &[PersonId] {
+        self.members.get(unit).map_or(&[], Vec::as_slice)
     }
 }
 

@@ -102,3 +102,32 @@ fn team_view_never_carries_scores_or_time_spent() {
         "valid_until",
     ]);
 }
+
+/// A manager heading several units (one nested in another, one elsewhere) sees each
+/// report once, and the direct flag follows the headed units.
+#[test]
+fn manager_of_several_units_sees_each_report_once() {
+    use lms_schedule::org::{OrgTree, OrgUnit, Person};
+    let unit = |id: &str, parent: Option<&str>, manager: Option<&str>| OrgUnit {
+        id: crate::u(id),
+        parent: parent.map(crate::u),
+        manager: manager.map(p),
+        deputies: vec![],
+    };
+    let person = |id: &str, unit: &str| Person { id: p(id), org_unit: crate::u(unit), roles: Default::default() };
+    let tree = OrgTree::new(
+        vec![
+            unit("ROOT", None, Some("BOSS")),
+            unit("A", Some("ROOT"), Some("X")),
+            unit("A1", Some("A"), Some("X")),
+            unit("A1a", Some("A1"), Some("Y")),
+            unit("B", Some("ROOT"), Some("X")),
+        ],
+        vec![person("BOSS", "ROOT"), person("X", "A"), person("a", "A"), person("a1", "A1"), person("Y", "A1a"), person("y", "A1a"), person("b", "B")],
+    )
+    .unwrap();
+    let view = team_view(&tree, &p("X"), &BTreeMap::new()).unwrap();
+    let got: Vec<String> = view.members.iter().map(|m| format!("{}{}", m.person, if m.direct { "*" } else { "" })).collect();
+    assert_eq!(got, ["Y*", "a*", "a1*", "b*", "y"]);
+    assert_eq!(tree.reports_of(&p("X")).len(), 5);
+}
