@@ -13,10 +13,24 @@
 //!
 //! The activity tree and its definitions live in an index-based arena ([`tree`]); the
 //! tracking model ([`state::SequencingState`]) is plain serializable data, including the
-//! global objective store, which the caller may share between packages when the manifest
-//! says `objectivesGlobalToSystem`. Time is passed in (`now`), randomness comes from the
-//! registration's `u64` seed. Refused requests return [`SequencingError::Refused`] with the
-//! SN book's exception code (`NB.2.1-2`, `SB.2.9-3`, …) and change nothing.
+//! global objective store: pass the learner's shared store with
+//! [`Sequencer::set_global_objectives`] when the organization says `objectivesGlobalToSystem`
+//! (a fresh one otherwise) and save [`Sequencer::global_objectives`] back after each request.
+//! Time is passed in (`now`), randomness comes from the registration's `u64` seed.
+//! Requests refused by navigation request processing return [`SequencingError::Refused`]
+//! with the SN book's exception code (`NB.2.1-2`, `SB.2.9-3`, …) and change nothing.
+//!
+//! Where the SN book leaves room, the engine follows the ADL reference implementation the
+//! conformance suite was validated against: an objective with a read map shows the global
+//! objective's value even while it is unknown; rollup rules and retry ignore children's
+//! data from an earlier attempt of their parent (`useCurrentAttempt*Info`); `all`/`none`
+//! rollup child sets hold when no child contributes; constrained choice is looked up from
+//! the current activity's parent.
+//!
+//! The run-time side: call [`Sequencer::objectives_for`] to fill `cmi.objectives` at launch,
+//! [`Sequencer::report`] when the SCO's session ends (not for `abandon`/`abandonAll`, whose
+//! data is discarded), then [`Sequencer::navigate`] with the request the SCO or the learner
+//! made.
 
 mod duration;
 mod engine;

@@ -697,3 +697,49 @@ fn large_generated_tree_flows_to_the_end() {
     assert_eq!(delivered, 900);
     check(&mut s, "status ROOT completed satisfied");
 }
+
+#[test]
+fn navigation_requests_parse_from_the_adl_vocabulary() {
+    let cases = [
+        ("start", NavigationRequest::Start),
+        ("resumeAll", NavigationRequest::ResumeAll),
+        ("continue", NavigationRequest::Continue),
+        ("previous", NavigationRequest::Previous),
+        ("exit", NavigationRequest::Exit),
+        ("exitAll", NavigationRequest::ExitAll),
+        ("abandon", NavigationRequest::Abandon),
+        ("abandonAll", NavigationRequest::AbandonAll),
+        ("suspendAll", NavigationRequest::SuspendAll),
+        ("{target=intro}choice", NavigationRequest::Choice("intro".into())),
+        ("{target=a.b}jump", NavigationRequest::Jump("a.b".into())),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(text.parse::<NavigationRequest>().unwrap(), expected, "{text}");
+    }
+}
+
+#[test]
+fn objectives_for_a_launch_read_global_objectives_and_passing_score() {
+    let tree = org(
+        vec![
+            with_seq(leaf("A"), |s| {
+                s.objectives = Some(Objectives { primary: objective(Some("p"), vec![map("G", false, true)]), others: vec![] })
+            }),
+            with_seq(leaf("B"), |s| {
+                s.objectives = Some(Objectives {
+                    primary: Objective { satisfied_by_measure: true, min_normalized_measure: 0.7, ..objective(Some("q"), vec![]) },
+                    others: vec![objective(Some("shared"), vec![map("G", true, false)])],
+                })
+            }),
+        ],
+        flow,
+    );
+    let mut s = sequencer(&tree);
+    check(&mut s, "nav start -> A\nreport c=completed s=failed score=0.3\nnav continue -> B");
+    let b = s.objectives_for("B");
+    let shared = b.iter().find(|o| o.id == "shared").unwrap();
+    assert_eq!((shared.success_status, shared.score_scaled), (Some(false), Some(0.3)));
+    assert_eq!(s.scaled_passing_score("B"), Some(0.7));
+    assert_eq!(s.scaled_passing_score("A"), None);
+    assert!(s.objectives_for("nope").is_empty());
+}
