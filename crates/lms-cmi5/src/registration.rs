@@ -376,13 +376,8 @@ impl Registration {
         if verb == VERB_VOIDED {
             return Err(Rejection::forbidden("6.3.0.0-1", "an AU may not void statements"));
         }
-        if defined {
-            if let Some((_, requirement)) = LMS_VERBS.iter().find(|(v, _)| *v == verb) {
-                return Err(Rejection::forbidden(
-                    requirement,
-                    format!("only the LMS writes \"{}\" statements", verb_display(verb)),
-                ));
-            }
+        if defined && let Some((_, requirement)) = LMS_VERBS.iter().find(|(v, _)| *v == verb) {
+            return Err(Rejection::forbidden(requirement, format!("only the LMS writes \"{}\" statements", verb_display(verb))));
         }
         if context.is_none() && AU_VERBS.contains(&verb) {
             return Err(Rejection::forbidden("9.6.0.0-1 (d)", "a cmi5 statement needs a context"));
@@ -919,14 +914,12 @@ impl Registration {
                         p.satisfied = true;
                     }
                 }
-                _ if AU_VERBS.contains(&verb) => {
-                    if reg.sessions.contains_key(&session) {
-                        let mut w = Writer { now: at, new_id: &mut new_id };
-                        if let Some(s) = reg.sessions.get_mut(&session) {
-                            s.last_statement_at = Some(at);
-                        }
-                        reg.apply_au_statement(course, session, verb, &mut w);
+                _ if AU_VERBS.contains(&verb) && reg.sessions.contains_key(&session) => {
+                    let mut w = Writer { now: at, new_id: &mut new_id };
+                    if let Some(s) = reg.sessions.get_mut(&session) {
+                        s.last_statement_at = Some(at);
                     }
+                    reg.apply_au_statement(course, session, verb, &mut w);
                 }
                 _ => {}
             }

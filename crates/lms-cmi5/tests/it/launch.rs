@@ -34,9 +34,9 @@ fn the_course_gets_lms_ids_that_differ_from_the_publisher_ids() {
 #[test]
 fn the_launch_url_carries_the_five_parameters_encoded_after_the_aus_own_query() {
     let fx = Fixture::launched(&course_xml(false, &[("a", "", "")]), LaunchMode::Normal);
-    let mut ids = Ids::new();
+    let mut ids = Ids::default();
     let mut registration = fx.registration.clone();
-    let launch = registration.launch(&fx.course, &request(0, uuid::Uuid::from_u128(99), LaunchMode::Normal), at(3), &mut || ids.next()).unwrap();
+    let launch = registration.launch(&fx.course, &request(0, uuid::Uuid::from_u128(99), LaunchMode::Normal), at(3), &mut || ids.next_id()).unwrap();
     let url = launch.url;
     let (base, query) = url.split_once('?').unwrap();
     assert_eq!(base, "https://content.example.org/a/index.html");

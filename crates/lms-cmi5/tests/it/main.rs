@@ -48,14 +48,12 @@ pub fn at(seconds: i64) -> DateTime<Utc> {
 }
 
 /// Deterministic ids: 00000000-0000-0000-0000-00000000000n.
+#[derive(Default)]
 pub struct Ids(u128);
 impl Ids {
-    pub fn new() -> Self {
-        Ids(1000)
-    }
-    pub fn next(&mut self) -> Uuid {
+    pub fn next_id(&mut self) -> Uuid {
         self.0 += 1;
-        Uuid::from_u128(self.0)
+        Uuid::from_u128(1000 + self.0)
     }
 }
 
@@ -74,11 +72,11 @@ pub struct Fixture {
 impl Fixture {
     pub fn launched(xml: &str, mode: LaunchMode) -> Fixture {
         let course = course(xml);
-        let mut ids = Ids::new();
+        let mut ids = Ids::default();
         let (mut registration, mut written) =
-            Registration::create(&course, REGISTRATION, actor(), at(0), &mut || ids.next()).unwrap();
+            Registration::create(&course, REGISTRATION, actor(), at(0), &mut || ids.next_id()).unwrap();
         let launch = registration
-            .launch(&course, &request(0, SESSION, mode), at(1), &mut || ids.next())
+            .launch(&course, &request(0, SESSION, mode), at(1), &mut || ids.next_id())
             .unwrap();
         written.extend(launch.statements);
         registration.learner_preferences_read(SESSION);
@@ -126,7 +124,7 @@ impl Fixture {
         let ids = &mut self.ids;
         let out = self
             .registration
-            .check_statement(&self.course, SESSION, statement, at(5), &mut || ids.next())
+            .check_statement(&self.course, SESSION, statement, at(5), &mut || ids.next_id())
             .map_err(|r| {
                 assert_eq!(r.status, 403, "{r}");
                 r.requirement

@@ -376,15 +376,15 @@ fn moveon_decides_when_an_au_is_satisfied() {
 fn not_applicable_aus_are_satisfied_when_the_registration_is_created() {
     let xml = course_xml(true, &[("a", "moveOn=\"NotApplicable\"", "")]);
     let first = course(&xml);
-    let mut ids = Ids::new();
-    let (registration, written) = Registration::create(&first, REGISTRATION, actor(), at(0), &mut || ids.next()).unwrap();
+    let mut ids = Ids::default();
+    let (registration, written) = Registration::create(&first, REGISTRATION, actor(), at(0), &mut || ids.next_id()).unwrap();
     assert_eq!(verbs(&written), ["satisfied:block", "satisfied:course"]);
     assert_valid_xapi(&written);
     assert!(registration.status(&first).satisfied);
     // A course with one AU to do: nothing yet.
     let xml = course_xml(true, &[("a", "moveOn=\"NotApplicable\"", ""), ("b", "moveOn=\"Completed\"", "")]);
     let course = course(&xml);
-    let (_, written) = Registration::create(&course, REGISTRATION, actor(), at(0), &mut || ids.next()).unwrap();
+    let (_, written) = Registration::create(&course, REGISTRATION, actor(), at(0), &mut || ids.next_id()).unwrap();
     assert!(written.is_empty());
 }
 
@@ -398,7 +398,7 @@ fn the_registration_remembers_completed_and_passed_across_sessions() {
     }
     let second = uuid::Uuid::from_u128(43);
     let ids = &mut fx.ids;
-    let launch = fx.registration.launch(&fx.course, &request(0, second, LaunchMode::Normal), at(10), &mut || ids.next()).unwrap();
+    let launch = fx.registration.launch(&fx.course, &request(0, second, LaunchMode::Normal), at(10), &mut || ids.next_id()).unwrap();
     assert_eq!(verbs(&launch.statements), ["launched"], "the first session was terminated: nothing to abandon");
     fx.registration.learner_preferences_read(second);
     let template = launch.launch_data["contextTemplate"].clone();
@@ -409,7 +409,7 @@ fn the_registration_remembers_completed_and_passed_across_sessions() {
     };
     let send = |fx: &mut Fixture, s: &Value| {
         let ids = &mut fx.ids;
-        fx.registration.check_statement(&fx.course, second, s, at(11), &mut || ids.next()).map_err(|r| r.requirement)
+        fx.registration.check_statement(&fx.course, second, s, at(11), &mut || ids.next_id()).map_err(|r| r.requirement)
     };
     let initialized = in_second(&fx, "initialized");
     assert_eq!(send(&mut fx, &initialized), Ok(vec![]));
@@ -428,7 +428,7 @@ fn abandon_closes_the_session_and_a_new_launch_abandons_an_open_one() {
     let initialized = fx.statement("initialized");
     fx.send(&initialized).unwrap();
     let ids = &mut fx.ids;
-    let abandoned = fx.registration.abandon(&fx.course, SESSION, at(65), &mut || ids.next()).unwrap();
+    let abandoned = fx.registration.abandon(&fx.course, SESSION, at(65), &mut || ids.next_id()).unwrap();
     assert_eq!(verbs(std::slice::from_ref(&abandoned)), ["abandoned"]);
     // launched at 1 s, last AU statement at 5 s (Fixture::send's clock)
     assert_eq!(abandoned["result"]["duration"], json!("PT4S"), "9.5.4.2-2");
@@ -439,14 +439,14 @@ fn abandon_closes_the_session_and_a_new_launch_abandons_an_open_one() {
     let experienced = fx.statement("experienced");
     assert_eq!(fx.send(&experienced).err(), Some("9.3.6.0-2 (d2)"));
     let ids = &mut fx.ids;
-    assert!(fx.registration.abandon(&fx.course, SESSION, at(70), &mut || ids.next()).is_err(), "9.3.0.0-10: one abandoned per session");
+    assert!(fx.registration.abandon(&fx.course, SESSION, at(70), &mut || ids.next_id()).is_err(), "9.3.0.0-10: one abandoned per session");
 
     // A session left open is abandoned by the next launch of the same AU.
     let mut fx = Fixture::launched(&xml, LaunchMode::Normal);
     let ids = &mut fx.ids;
     let launch = fx
         .registration
-        .launch(&fx.course, &request(0, uuid::Uuid::from_u128(43), LaunchMode::Normal), at(100), &mut || ids.next())
+        .launch(&fx.course, &request(0, uuid::Uuid::from_u128(43), LaunchMode::Normal), at(100), &mut || ids.next_id())
         .unwrap();
     assert_eq!(verbs(&launch.statements), ["abandoned", "launched"]);
     assert_eq!(launch.statements[0]["result"]["duration"], json!("PT0S"));
@@ -461,7 +461,7 @@ fn waive_writes_waived_then_satisfied_under_a_new_session_id() {
         fx.send(&statement).unwrap();
     }
     let ids = &mut fx.ids;
-    let written = fx.registration.waive(&fx.course, 0, lms_cmi5::WaiveReason::Administrative, at(20), &mut || ids.next()).unwrap();
+    let written = fx.registration.waive(&fx.course, 0, lms_cmi5::WaiveReason::Administrative, at(20), &mut || ids.next_id()).unwrap();
     assert_eq!(verbs(&written), ["waived", "satisfied:course"]);
     let waived = &written[0];
     assert_eq!(waived["result"]["success"], json!(true), "9.5.2.0-1 (d2)");
@@ -476,7 +476,7 @@ fn waive_writes_waived_then_satisfied_under_a_new_session_id() {
     assert!(fx.registration.status(&fx.course).aus[0].waived);
     let ids = &mut fx.ids;
     assert!(
-        fx.registration.waive(&fx.course, 0, lms_cmi5::WaiveReason::TestedOut, at(21), &mut || ids.next()).is_err(),
+        fx.registration.waive(&fx.course, 0, lms_cmi5::WaiveReason::TestedOut, at(21), &mut || ids.next_id()).is_err(),
         "9.3.7.0-4: one waived per AU and registration"
     );
 }
