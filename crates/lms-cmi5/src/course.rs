@@ -76,16 +76,15 @@ impl Course {
         for item in &organization.items {
             course.add(package, item, None, &base)?;
         }
+        let publisher: std::collections::HashSet<&str> = std::iter::once(course.publisher_id.as_str())
+            .chain(course.aus.iter().map(|a| a.publisher_id.as_str()))
+            .chain(course.blocks.iter().map(|b| b.publisher_id.as_str()))
+            .collect();
         let generated = std::iter::once(&course.activity_id)
             .chain(course.aus.iter().map(|a| &a.activity_id))
             .chain(course.blocks.iter().map(|b| &b.activity_id));
-        for id in generated {
-            let collides = *id == course.publisher_id
-                || course.aus.iter().any(|a| a.publisher_id == *id)
-                || course.blocks.iter().any(|b| b.publisher_id == *id);
-            if collides {
-                return Err(Cmi5Error::GeneratedIdCollides { base: base.clone(), id: id.clone() });
-            }
+        if let Some(id) = generated.into_iter().find(|id| publisher.contains(id.as_str())) {
+            return Err(Cmi5Error::GeneratedIdCollides { base: base.clone(), id: id.clone() });
         }
         Ok(course)
     }

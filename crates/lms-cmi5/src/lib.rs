@@ -22,8 +22,9 @@
 //!   [`check_learner_preferences`]; after a GET of it call
 //!   [`Registration::learner_preferences_read`].
 //! * **Every statement POST/PUT with a session token**: after xAPI validation (400),
-//!   [`Registration::check_statement`] on each statement, in order, on a clone of the
-//!   registration; any `Err(`[`Rejection`]`)` → answer its status (403) and store nothing;
+//!   [`Registration::check_statement`] on each statement as the AU sent it (a PUT's
+//!   `statementId` copied into `id`, but before the LRS assigns ids to a POST: a statement
+//!   without an id is refused, 9.1.0.0-1), in order, on a clone of the registration; any `Err(`[`Rejection`]`)` → answer its status (403) and store nothing;
 //!   otherwise store each statement followed by the statements `Ok` returned (block then
 //!   course "satisfied"), and keep the clone.
 //! * **Abandon / waive** (admin actions or a session left open): [`Registration::abandon`],

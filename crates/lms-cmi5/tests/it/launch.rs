@@ -157,3 +157,21 @@ fn durations_are_iso_8601() {
         assert!(lms_xapi::syntax::is_duration(&text));
     }
 }
+
+#[test]
+fn every_launch_of_an_au_in_a_registration_uses_the_same_activity_id() {
+    let fx = Fixture::launched(&course_xml(false, &[("a", "", ""), ("b", "", "")]), LaunchMode::Normal);
+    let mut ids = Ids::default();
+    let mut registration = fx.registration.clone();
+    let activity_id = |url: &str| url.rsplit("activityId=").next().unwrap().to_string();
+    let first = registration.launch(&fx.course, &request(0, uuid::Uuid::from_u128(90), LaunchMode::Normal), at(3), &mut || ids.next_id()).unwrap();
+    let again = registration.launch(&fx.course, &request(0, uuid::Uuid::from_u128(91), LaunchMode::Browse), at(4), &mut || ids.next_id()).unwrap();
+    let other = registration.launch(&fx.course, &request(1, uuid::Uuid::from_u128(92), LaunchMode::Normal), at(5), &mut || ids.next_id()).unwrap();
+    assert_eq!(activity_id(&first.url), activity_id(&again.url), "8.1.5.0-4");
+    assert_ne!(activity_id(&first.url), activity_id(&other.url), "8.1.5.0-1");
+    // The second launch of AU 0 abandons the first (left open), AU 1's launch abandons nothing.
+    assert_eq!(verbs(&again.statements), ["abandoned", "launched"]);
+    assert_eq!(verbs(&other.statements), ["launched"]);
+    assert_eq!(registration.session(uuid::Uuid::from_u128(91)).unwrap().launch_mode, LaunchMode::Browse);
+    assert!(!registration.session_is_open(uuid::Uuid::from_u128(90)));
+}

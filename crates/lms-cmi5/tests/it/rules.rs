@@ -503,3 +503,36 @@ fn the_launched_statement_carries_the_launch_context() {
     assert_ne!(launched["object"]["id"], json!("https://example.org/au/a"), "8.1.5.0-3");
     assert_valid_xapi(std::slice::from_ref(launched));
 }
+
+#[test]
+fn odd_json_is_rejected_without_panic() {
+    let xml = course_xml(false, &[("a", MASTERY, "")]);
+    let mut fx = Fixture::launched(&xml, LaunchMode::Normal);
+    let initialized = fx.statement("initialized");
+    fx.send(&initialized).unwrap();
+    let base = fx.statement("passed");
+    let paths: &[&str] = &["/verb", "/verb/id", "/object", "/context", "/context/contextActivities", "/context/contextActivities/category", "/context/extensions", "/result", "/result/score", "/result/score/scaled", "/actor", "/actor/account", "/timestamp", "/id"];
+    let odd_values = [json!(null), json!(7), json!("x"), json!([]), json!({}), json!([{"id": 1}])];
+    for path in paths {
+        for value in &odd_values {
+            let mut statement = base.clone();
+            if let Some(slot) = statement.pointer_mut(path) {
+                *slot = value.clone();
+            }
+            let mut copy = Fixture { course: fx.course.clone(), registration: fx.registration.clone(), ids: Ids::default(), written: Vec::new(), launch_data: fx.launch_data.clone() };
+            let _ = copy.send(&statement);
+        }
+    }
+}
+
+#[test]
+fn a_course_of_one_thousand_not_applicable_aus_is_satisfied_at_registration() {
+    let aus: Vec<(String, &str, &str)> = (0..1000).map(|i| (format!("au{i}"), "moveOn=\"NotApplicable\"", "")).collect();
+    let aus: Vec<(&str, &str, &str)> = aus.iter().map(|(a, b, c)| (a.as_str(), *b, *c)).collect();
+    let course = course(&course_xml(true, &aus));
+    assert_eq!(course.aus.len(), 1000);
+    let mut ids = Ids::default();
+    let (registration, written) = Registration::create(&course, REGISTRATION, actor(), at(0), &mut || ids.next_id()).unwrap();
+    assert_eq!(verbs(&written), ["satisfied:block", "satisfied:course"]);
+    assert!(registration.status(&course).aus.iter().all(|a| a.satisfied));
+}
