@@ -157,6 +157,15 @@ pub struct Transition {
     pub changed: Vec<BookingId>,
 }
 
+impl Transition {
+    /// No booking changed and nothing to notify (e.g. a tick with nothing due), so no booking
+    /// or outbox write is needed. (The offering row itself changes only in
+    /// [`OfferingState::change_max_participants`], whose caller writes the new maximum.)
+    pub fn is_noop(&self) -> bool {
+        self.changed.is_empty() && self.outbox.is_empty()
+    }
+}
+
 /// One offering with all its bookings, as the store loads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferingState {

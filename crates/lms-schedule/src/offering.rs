@@ -55,6 +55,8 @@ pub struct Offering {
 
 /// Upper bound on `max_participants` (a sanity limit against typos like 10000000).
 pub const MAX_PARTICIPANTS_LIMIT: u32 = 10_000;
+/// Most sessions one offering may have.
+pub const MAX_SESSIONS_PER_OFFERING: usize = 500;
 /// Longest accepted single session.
 pub const MAX_SESSION_HOURS: i64 = 24;
 
@@ -94,6 +96,12 @@ impl Offering {
             return Err(ScheduleError::InvalidField {
                 field: "booking_opens_at",
                 reason: format!("{opens} is not before booking_closes_at {}", self.booking_closes_at),
+            });
+        }
+        if self.sessions.len() > MAX_SESSIONS_PER_OFFERING {
+            return Err(ScheduleError::InvalidField {
+                field: "sessions",
+                reason: format!("{} sessions; at most {MAX_SESSIONS_PER_OFFERING} per offering", self.sessions.len()),
             });
         }
         let mut ids = BTreeSet::new();

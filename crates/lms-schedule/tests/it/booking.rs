@@ -165,6 +165,7 @@ fn check(max: u32, requires_approval: bool, visibility: Visibility, script: &[Op
         match s.apply(op) {
             Ok(None) => {}
             Ok(Some(t)) => {
+                assert_eq!(t.is_noop(), t.changed.is_empty() && t.outbox.is_empty());
                 let changed: Vec<String> = t.changed.iter().map(|c| format!("#{c}")).collect();
                 let _ = writeln!(out, "{op:?} -> ok, changed [{}]", changed.join(" "));
                 for e in &t.outbox {

@@ -80,6 +80,10 @@ fn offerings_are_validated() {
         "invalid booking_opens_at: 2026-05-01 00:00:00 UTC is not before booking_closes_at 2026-05-01 00:00:00 UTC",
     );
     check(|o| o.sessions.clear(), "ok");
+    check(
+        |o| o.sessions = (0..501).map(|i| session(i, "2026-05-04T09:00:00+02:00", "2026-05-04T09:01:00+02:00", None, &[])).collect(),
+        "invalid sessions: 501 sessions; at most 500 per offering",
+    );
 }
 
 #[test]
