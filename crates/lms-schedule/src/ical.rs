@@ -234,34 +234,27 @@ fn render(context: &IcsContext, method: Option<&str>, name: Option<&str>, events
     out
 }
 
-/// An invitation (`METHOD:REQUEST`) or withdrawal (`METHOD:CANCEL`) for one attendee,
-/// covering one or more sessions of an offering. For `Cancel` every event is rendered as
+/// An invitation (`METHOD:REQUEST`) or withdrawal (`METHOD:CANCEL`) of one session for one
+/// attendee. One session per message because an iTIP message carries a single UID (send one
+/// message per session of an offering). For `Cancel` the event is rendered as
 /// `STATUS:CANCELLED` whatever its `cancelled` flag says (give it the bumped sequence).
 pub fn invitation(
     context: &IcsContext,
     method: Method,
     attendee: &Recipient,
-    events: &[SessionEvent],
+    event: &SessionEvent,
     dtstamp: DateTime<Utc>,
 ) -> Result<String, ScheduleError> {
-    if events.is_empty() {
-        return Err(ScheduleError::Ical { reason: "an invitation needs at least one session".into() });
+    let mut event = event.clone();
+    if method == Method::Cancel {
+        event.cancelled = true;
     }
-    let built = events
-        .iter()
-        .map(|event| {
-            let mut event = event.clone();
-            if method == Method::Cancel {
-                event.cancelled = true;
-            }
-            build_event(context, &event, Some(attendee), dtstamp)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let built = build_event(context, &event, Some(attendee), dtstamp)?;
     let method = match method {
         Method::Request => "REQUEST",
         Method::Cancel => "CANCEL",
     };
-    Ok(render(context, Some(method), None, built))
+    Ok(render(context, Some(method), None, vec![built]))
 }
 
 /// A learner's personal feed: a `VCALENDAR` (`METHOD:PUBLISH`) with all their sessions,

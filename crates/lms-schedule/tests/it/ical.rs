@@ -111,18 +111,19 @@ fn event_start(event: &IcalEvent) -> (&str, &str) {
 #[test]
 fn invitation_parses_and_keeps_local_times_across_dst() {
     let events = series_events();
-    let text = invitation(&context(), Method::Request, &learner(), &events, dtstamp()).unwrap();
-    let calendar = parse(&text);
-    assert_eq!(value(&calendar.properties, "METHOD"), "REQUEST");
-    assert_eq!(value(&calendar.properties, "VERSION"), "2.0");
-    assert_eq!(calendar.timezones.len(), 1);
-    let tz = &calendar.timezones[0];
-    assert_eq!(value(&tz.properties, "TZID"), "Europe/Berlin");
-    let kinds: Vec<String> = tz.transitions.iter().map(|t| format!("{:?} {}", t.transition, value(&t.properties, "TZOFFSETTO"))).collect();
-    assert_eq!(kinds, ["DAYLIGHT +0200", "STANDARD +0100"]);
-    assert!(matches!(tz.transitions[0].transition, IcalTimeZoneTransitionType::DAYLIGHT));
-    assert_eq!(calendar.events.len(), events.len());
-    for (event, source) in calendar.events.iter().zip(&events) {
+    for source in &events {
+        let text = invitation(&context(), Method::Request, &learner(), source, dtstamp()).unwrap();
+        let calendar = parse(&text);
+        assert_eq!(value(&calendar.properties, "METHOD"), "REQUEST");
+        assert_eq!(value(&calendar.properties, "VERSION"), "2.0");
+        assert_eq!(calendar.timezones.len(), 1);
+        let tz = &calendar.timezones[0];
+        assert_eq!(value(&tz.properties, "TZID"), "Europe/Berlin");
+        let kinds: Vec<String> = tz.transitions.iter().map(|t| format!("{:?} {}", t.transition, value(&t.properties, "TZOFFSETTO"))).collect();
+        assert_eq!(kinds, ["DAYLIGHT +0200", "STANDARD +0100"]);
+        assert!(matches!(tz.transitions[0].transition, IcalTimeZoneTransitionType::DAYLIGHT));
+        assert_eq!(calendar.events.len(), 1);
+        let event = &calendar.events[0];
         let (tzid, start) = event_start(event);
         assert_eq!(tzid, "Europe/Berlin");
         assert!(start.ends_with("T090000"), "local start {start} must stay 09:00");
@@ -147,12 +148,15 @@ fn invitation_parses_and_keeps_local_times_across_dst() {
 
 #[test]
 fn output_is_deterministic_and_matches_the_gold_file() {
-    // One session in CET (23 March) and one after the fall-back (26 October).
+    // The session after the fall-back (26 October) in an invitation; the feed holds it and
+    // one in CET before the spring change (23 March).
     let all = series_events();
-    let events = vec![all[1].clone(), all[32].clone()];
-    let a = invitation(&context(), Method::Request, &learner(), &events, dtstamp()).unwrap();
-    let b = invitation(&context(), Method::Request, &learner(), &events, dtstamp()).unwrap();
+    let a = invitation(&context(), Method::Request, &learner(), &all[32], dtstamp()).unwrap();
+    let b = invitation(&context(), Method::Request, &learner(), &all[32], dtstamp()).unwrap();
     assert_eq!(a, b);
+    let feed = personal_feed(&context(), "Training L1", &[all[32].clone(), all[1].clone()], dtstamp()).unwrap();
+    assert_eq!(feed, personal_feed(&context(), "Training L1", &[all[1].clone(), all[32].clone()], dtstamp()).unwrap());
+    expect_file!["gold/feed.ics"].assert_eq(&feed.replace("\r\n", "\n"));
     assert!(a.lines().all(|l| l.len() <= 75), "folded lines");
     assert!(a.split("\r\n").count() > 10 && !a.replace("\r\n", "").contains('\n'), "CRLF line ends only");
     // The gold file is stored with LF line ends (CRLF checked above).
@@ -178,7 +182,7 @@ fn cancel_and_sequence() {
     let cancelled = next_revision(Some(&relocated), &event);
     assert_eq!(cancelled.sequence, 3);
     event.sequence = cancelled.sequence;
-    let text = invitation(&context(), Method::Cancel, &learner(), &[event.clone()], dtstamp()).unwrap();
+    let text = invitation(&context(), Method::Cancel, &learner(), &event, dtstamp()).unwrap();
     let calendar = parse(&text);
     assert_eq!(value(&calendar.properties, "METHOD"), "CANCEL");
     let e = &calendar.events[0];
@@ -187,7 +191,12 @@ fn cancel_and_sequence() {
     assert_eq!(value(&e.properties, "UID"), session_uid(&context(), event.session));
     assert_eq!(param(prop(&e.properties, "ATTENDEE").unwrap(), "PARTSTAT"), Some("DECLINED"));
     assert_eq!(event_start(e), ("Europe/Berlin", "20260316T093000"));
-    assert!(invitation(&context(), Method::Request, &learner(), &[], dtstamp()).is_err());
+    let mut broken = event.clone();
+    broken.ends_at = broken.starts_at;
+    assert_eq!(
+        invitation(&context(), Method::Request, &learner(), &broken, dtstamp()).unwrap_err().to_string(),
+        "session 100 ends (2026-03-16 08:30:00 UTC) before or when it starts (2026-03-16 08:30:00 UTC)"
+    );
 }
 
 #[test]
@@ -205,6 +214,11 @@ fn personal_feed_lists_sessions_in_order() {
     sorted.sort();
     assert_eq!(starts, sorted);
     assert_eq!(starts.len(), 34);
+    // Every local time in the feed resolves (with the feed's own VTIMEZONE) to the session's instant.
+    for (event, source) in calendar.events.iter().zip(series_events()) {
+        assert_eq!(resolve_with_parsed_vtimezone(&calendar, event_start(event).1), source.starts_at);
+        assert_eq!(value(&event.properties, "UID"), session_uid(&context(), source.session));
+    }
     let last = calendar.events.last().unwrap();
     assert_eq!(value(&last.properties, "STATUS"), "CANCELLED");
     assert_eq!(value(&last.properties, "URL"), "https://meet.example.org/a%20b");
@@ -222,7 +236,7 @@ fn hostile_text_cannot_inject_properties_or_components() {
     event.location = Some("\"quoted\"".into());
     let mut person = learner();
     person.name = "Mallory\"; ROLE=CHAIR:".into();
-    let text = invitation(&context(), Method::Request, &person, &[event], dtstamp()).unwrap();
+    let text = invitation(&context(), Method::Request, &person, &event, dtstamp()).unwrap();
     let calendar = parse(&text);
     assert_eq!(calendar.events.len(), 1);
     let e = &calendar.events[0];
