@@ -300,6 +300,9 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
 
     /// Sequencing Rules Check Process (UP.2) for the pre-condition rules with one of `actions`.
     pub fn pre_rule(&self, a: ActivityIndex, action: RuleAction) -> bool {
+        if self.t.def(a).pre_rules.is_empty() {
+            return false;
+        }
         self.t.def(a).pre_rules.iter().any(|rule| rule.action == action && self.rule_fires(a, rule))
     }
 
@@ -833,6 +836,11 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
         if self.hidden_from_choice(target) {
             return refused("SB.2.9-3");
         }
+        self.choice_check_available(target)
+    }
+
+    /// [`Self::choice_check`] for a target already known to be available and not hidden.
+    pub fn choice_check_available(&self, target: ActivityIndex) -> Result<ChoiceResult> {
         if let Some(parent) = self.t.def(target).parent
             && !self.t.def(parent).control.choice
         {

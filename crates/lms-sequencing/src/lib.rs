@@ -615,19 +615,37 @@ impl Sequencer {
             }
             true
         };
+        // One pass from the root down (parents precede children in the arena): availability,
+        // hidden-from-choice and disabled/limit state inherited from the ancestors.
+        let n = self.tree.len();
+        let mut available = vec![true; n];
+        let mut hidden_by_rule = vec![false; n];
+        let mut blocked = vec![false; n];
+        for a in 0..n {
+            let (inherited_available, inherited_hidden, inherited_blocked) = match self.tree.def(a).parent {
+                Some(p) => (
+                    available[p] && self.state.activities[p].available_children.contains(&a),
+                    hidden_by_rule[p],
+                    blocked[p],
+                ),
+                None => (true, false, false),
+            };
+            available[a] = inherited_available;
+            hidden_by_rule[a] = inherited_hidden || engine.pre_rule(a, lms_package::sequencing::RuleAction::HiddenFromChoice);
+            blocked[a] = inherited_blocked || engine.check_activity(a);
+        }
+        let deliverable = |leaf: ActivityIndex| self.tree.def(leaf).is_leaf() && !blocked[leaf];
         for (a, def) in self.tree.activities.iter().enumerate() {
-            let available = engine_is_available(&engine, a);
-            let hidden = !available || !def.visible || engine.hidden_from_choice(a);
-            let choice = available
+            let hidden = !available[a] || !def.visible || hidden_by_rule[a];
+            let choice = available[a]
+                && !hidden_by_rule[a]
                 && def.parent.is_none_or(|p| self.tree.def(p).control.choice)
                 && choice_exit_ok(a)
-                && match engine.choice_check(a) {
-                    Ok(ChoiceResult::Deliver(leaf)) => {
-                        Some(leaf) == current && active || engine.delivery_check(leaf).is_ok()
-                    }
+                && match engine.choice_check_available(a) {
+                    Ok(ChoiceResult::Deliver(leaf)) => Some(leaf) == current && active || deliverable(leaf),
                     _ => false,
                 };
-            let jump = available && current.is_some() && def.is_leaf() && engine.delivery_check(a).is_ok();
+            let jump = available[a] && current.is_some() && deliverable(a);
             validity.activities.push(ActivityValidity {
                 activity: def.id.clone(),
                 title: def.title.clone(),
@@ -652,16 +670,6 @@ impl Sequencer {
     }
 }
 
-fn engine_is_available(engine: &Engine<'_, &SequencingState>, a: ActivityIndex) -> bool {
-    let mut walk = a;
-    while let Some(parent) = engine.t.def(walk).parent {
-        if !engine.s.activities[parent].available_children.contains(&walk) {
-            return false;
-        }
-        walk = parent;
-    }
-    true
-}
 
 fn completion_value(status: CompletionStatus) -> Option<bool> {
     match status {
