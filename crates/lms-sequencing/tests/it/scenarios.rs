@@ -743,3 +743,125 @@ fn objectives_for_a_launch_read_global_objectives_and_passing_score() {
     assert_eq!(s.scaled_passing_score("A"), None);
     assert!(s.objectives_for("nope").is_empty());
 }
+
+/// A tiny deterministic generator for the randomized test below.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, bound: usize) -> usize {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % bound.max(1)
+    }
+}
+
+fn random_item(rng: &mut Lcg, id: &mut usize, depth: usize) -> lms_package::Item {
+    *id += 1;
+    let name = format!("N{id}");
+    let children = if depth < 3 && rng.next(3) > 0 {
+        (0..1 + rng.next(3)).map(|_| random_item(rng, id, depth + 1)).collect()
+    } else {
+        Vec::new()
+    };
+    let kinds = [
+        RuleConditionKind::Satisfied,
+        RuleConditionKind::Completed,
+        RuleConditionKind::Attempted,
+        RuleConditionKind::ObjectiveStatusKnown,
+        RuleConditionKind::AttemptLimitExceeded,
+        RuleConditionKind::Always,
+    ];
+    let actions_pre = [RuleAction::Skip, RuleAction::Disabled, RuleAction::HiddenFromChoice, RuleAction::StopForwardTraversal];
+    let actions_post =
+        [RuleAction::Retry, RuleAction::Continue, RuleAction::Previous, RuleAction::ExitParent, RuleAction::ExitAll];
+    let mut pick = |rng: &mut Lcg| {
+        let mut c = cond(kinds[rng.next(kinds.len())]);
+        c.negate = rng.next(2) == 0;
+        c
+    };
+    let mut seq = seq();
+    control(&mut seq, |c| {
+        c.flow = rng.next(4) > 0;
+        c.choice = rng.next(4) > 0;
+        c.forward_only = rng.next(5) == 0;
+        c.choice_exit = rng.next(5) > 0;
+    });
+    if rng.next(3) == 0 {
+        let a = actions_pre[rng.next(actions_pre.len())];
+        pre(&mut seq, rule(vec![pick(rng)], a));
+    }
+    if rng.next(3) == 0 {
+        let a = actions_post[rng.next(actions_post.len())];
+        post(&mut seq, rule(vec![pick(rng)], a));
+    }
+    if rng.next(4) == 0 {
+        seq.limit_conditions = Some(LimitConditions { attempt_limit: Some(1 + rng.next(2) as u32), attempt_absolute_duration_limit: None });
+    }
+    if rng.next(4) == 0 {
+        seq.objectives =
+            Some(Objectives { primary: objective(Some("p"), vec![map(&format!("G{}", rng.next(3)), true, true)]), others: vec![] });
+    }
+    if !children.is_empty() && rng.next(4) == 0 {
+        seq.randomization_controls = Some(RandomizationControls {
+            randomization_timing: RandomizationTiming::OnEachNewAttempt,
+            select_count: Some(1 + rng.next(2) as u32),
+            reorder_children: true,
+            selection_timing: RandomizationTiming::Once,
+        });
+    }
+    if rng.next(5) == 0 {
+        seq.constrained_choice = Some(ConstrainedChoice { prevent_activation: rng.next(2) == 0, constrain_choice: true });
+    }
+    with_seq(item(&name, children), |s| *s = seq)
+}
+
+#[test]
+fn random_trees_and_requests_never_panic_and_keep_invariants() {
+    let mut deliveries = 0;
+    for case in 0..60u64 {
+        let mut rng = Lcg(case);
+        let mut id = 0;
+        let items = (0..1 + rng.next(4)).map(|_| random_item(&mut rng, &mut id, 0)).collect();
+        let tree = org(items, flow);
+        let mut s = Sequencer::new(&tree, &SequencingCollection::default(), case).unwrap();
+        let ids: Vec<String> = s.tree().activities.iter().map(|a| a.id.clone()).collect();
+        for _ in 0..80 {
+            let target = ids[rng.next(ids.len())].clone();
+            let request = match rng.next(12) {
+                0 => NavigationRequest::Start,
+                1 => NavigationRequest::ResumeAll,
+                2 | 3 => NavigationRequest::Continue,
+                4 => NavigationRequest::Previous,
+                5 | 6 => NavigationRequest::Choice(target),
+                7 => NavigationRequest::Jump(target),
+                8 => NavigationRequest::Exit,
+                9 => NavigationRequest::ExitAll,
+                10 => NavigationRequest::SuspendAll,
+                _ => NavigationRequest::AbandonAll,
+            };
+            let _ = s.navigation_validity(now());
+            if let Ok(lms_sequencing::NavigationOutcome::Delivered(d)) = s.navigate(&request, now()) {
+                deliveries += 1;
+                let index = s.tree().index_of(&d.activity).unwrap();
+                assert!(s.tree().def(index).is_leaf(), "case {case}: delivered a cluster");
+                assert!(s.current_is_active(), "case {case}: delivered activity is active");
+                let active = s.state().activities.iter().filter(|a| a.active).count();
+                assert_eq!(active, s.tree().def(index).depth + 1, "case {case}: only the path to the delivered leaf is active");
+                let mut report = lms_sequencing::RuntimeReport::default();
+                if rng.next(2) == 0 {
+                    report.success_status = Some(lms_sequencing::SuccessStatus::Passed);
+                }
+                if rng.next(2) == 0 {
+                    report.completion_status = Some(lms_sequencing::CompletionStatus::Completed);
+                }
+                if rng.next(6) == 0 {
+                    report.exit = Some(lms_sequencing::ExitMode::Suspend);
+                }
+                s.report(&report);
+            }
+        }
+        // The state survives serialization.
+        let json = serde_json::to_string(s.state()).unwrap();
+        let back: SequencingState = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, s.state());
+    }
+    assert!(deliveries > 300, "the random requests should deliver often, got {deliveries}");
+}
