@@ -772,7 +772,7 @@ fn random_item(rng: &mut Lcg, id: &mut usize, depth: usize) -> lms_package::Item
     let actions_pre = [RuleAction::Skip, RuleAction::Disabled, RuleAction::HiddenFromChoice, RuleAction::StopForwardTraversal];
     let actions_post =
         [RuleAction::Retry, RuleAction::Continue, RuleAction::Previous, RuleAction::ExitParent, RuleAction::ExitAll];
-    let mut pick = |rng: &mut Lcg| {
+    let pick = |rng: &mut Lcg| {
         let mut c = cond(kinds[rng.next(kinds.len())]);
         c.negate = rng.next(2) == 0;
         c
