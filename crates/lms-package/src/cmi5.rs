@@ -237,7 +237,9 @@ fn parse_untagged(ctx: &mut Ctx<'_>, path: &str, base_dir: &str) -> Option<Packa
             ),
         ));
     }
-    let bare = ctx.source.files().len() == 1;
+    // A package of one file is a course structure imported without a zip (14.2); with
+    // `manifest_only` the files are not looked at, so neither is this.
+    let bare = ctx.source.files().len() == 1 && !ctx.options.manifest_only;
     let doc = ctx.read_xml(path)?;
     let mut diagnostics = std::mem::take(&mut ctx.diagnostics);
     let mut checks = Vec::new();

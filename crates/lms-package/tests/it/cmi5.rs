@@ -350,3 +350,12 @@ fn mutated_course_structures_never_panic() {
         }
     }
 }
+
+#[test]
+fn manifest_only_skips_the_file_checks_of_a_bare_structure() {
+    let xml = structure(&au("https://example.org/au", "index.html"));
+    let source = MemorySource::new([("cmi5.xml".to_string(), xml.into_bytes())]);
+    let parsed = parse(&source, &ParseOptions { manifest_only: true });
+    assert!(parsed.is_importable(), "{}", parsed.render());
+    assert!(!parse(&source, &ParseOptions::default()).is_importable());
+}
