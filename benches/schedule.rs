@@ -14,7 +14,7 @@ use lms_schedule::ids::{BookingId, CourseId, OfferingId, OrgUnitId, PersonId, Re
 use lms_schedule::mandatory::TrainingStatus;
 use lms_schedule::offering::{Offering, Session};
 use lms_schedule::org::{Absences, ApprovalPolicy, OrgTree, OrgUnit, Person};
-use lms_schedule::team::{team_view, PersonRecords, TeamAttendance, TeamBooking, TeamMandatory};
+use lms_schedule::team::{team_view, team_view_from, PersonRecords, TeamAttendance, TeamBooking, TeamMandatory};
 use lms_schedule::time::parse_rfc3339;
 use lms_schedule::attendance::AttendanceStatus;
 use lms_schedule::booking::BookingStatus;
@@ -204,6 +204,9 @@ fn team(c: &mut Criterion) {
     });
     let mayor = PersonId::new("mayor");
     group.bench_function("mayor_15999_reports", |b| b.iter(|| black_box(team_view(&tree, &mayor, &records).expect("view"))));
+    group.bench_function("mayor_15999_reports_records_moved", |b| {
+        b.iter_batched(|| records.clone(), |r| black_box(team_view_from(&tree, &mayor, r).expect("view")), BatchSize::LargeInput)
+    });
     group.bench_function("reports_of_mayor_only", |b| b.iter(|| black_box(tree.reports_of(&mayor))));
     group.finish();
 }

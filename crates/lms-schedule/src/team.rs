@@ -75,6 +75,17 @@ pub struct TeamView {
 /// [`OrgTree::reports_of`]) with their records (empty if `records` has none). A known person
 /// who heads no unit gets an empty view; an unknown one an error.
 pub fn team_view(tree: &OrgTree, manager: &PersonId, records: &BTreeMap<PersonId, PersonRecords>) -> Result<TeamView, ScheduleError> {
+    build(tree, manager, |person| records.get(person).cloned().unwrap_or_default())
+}
+
+/// Like [`team_view`] but takes the records by value and moves them into the view instead
+/// of cloning them (the cheaper choice when the records were loaded just for this view).
+/// Records of people who are not reports are dropped.
+pub fn team_view_from(tree: &OrgTree, manager: &PersonId, mut records: BTreeMap<PersonId, PersonRecords>) -> Result<TeamView, ScheduleError> {
+    build(tree, manager, |person| records.remove(person).unwrap_or_default())
+}
+
+fn build(tree: &OrgTree, manager: &PersonId, mut take: impl FnMut(&PersonId) -> PersonRecords) -> Result<TeamView, ScheduleError> {
     if tree.person(manager).is_none() {
         return Err(ScheduleError::UnknownPerson { person: manager.clone() });
     }
@@ -94,7 +105,7 @@ pub fn team_view(tree: &OrgTree, manager: &PersonId, records: &BTreeMap<PersonId
                 person: person.clone(),
                 org_unit: unit_id.clone(),
                 direct,
-                records: records.get(person).cloned().unwrap_or_default(),
+                records: take(person),
             });
         }
     }

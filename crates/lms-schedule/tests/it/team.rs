@@ -72,6 +72,11 @@ fn team_view_holds_direct_and_indirect_reports_only() {
         "LEAD12 direct +records",
     ]);
     check("L1", &[]);
+    for manager in ["HEAD1", "LEAD11", "MAYOR", "L1"] {
+        let by_ref = team_view(&city(), &p(manager), &records()).unwrap();
+        let by_value = lms_schedule::team::team_view_from(&city(), &p(manager), records()).unwrap();
+        assert_eq!(by_ref, by_value, "{manager}");
+    }
     assert_eq!(team_view(&city(), &p("NOBODY"), &records()).unwrap_err().to_string(), "unknown person NOBODY");
 }
 
