@@ -1,6 +1,7 @@
 //! Integration tests for `lms-cmi5`: statements in, verdict and requirement id out; launch
 //! documents; the statements the LMS writes; course status.
 
+mod flow;
 mod launch;
 mod rules;
 
