@@ -12,9 +12,7 @@ use crate::*;
 fn a_registration_from_start_to_course_satisfied_matches_the_gold_file() {
     let xml = course_xml(true, &[("a", "moveOn=\"CompletedAndPassed\" masteryScore=\"0.9\"", ""), ("b", "moveOn=\"NotApplicable\"", "")])
         .replace("</courseStructure>", "")
-        + concat!(
-            "<au id=\"https://example.org/au/c\" moveOn=\"Completed\"><title><langstring lang=\"en\">C</langstring></title><description><langstring lang=\"en\">C</langstring></description><url>https://content.example.org/c/index.html</url></au></courseStructure>"
-        );
+        + "<au id=\"https://example.org/au/c\" moveOn=\"Completed\"><title><langstring lang=\"en\">C</langstring></title><description><langstring lang=\"en\">C</langstring></description><url>https://content.example.org/c/index.html</url></au></courseStructure>";
     let course = course(&xml);
     let mut ids = Ids::default();
     let mut log: Vec<Value> = Vec::new();
