@@ -1048,6 +1048,36 @@ impl<'a, 'b> Engine<'a, &'b mut SequencingState> {
     /// Termination Request Process (TB.2.3). Returns the sequencing request that replaces the
     /// navigation one, when post-condition rules or exit all produce one.
     pub fn terminate(&mut self, request: Termination) -> Result<Option<SeqRequest>> {
+        let result = self.terminate_inner(request)?;
+        // A retry of the whole course starts a new attempt of the course: when objectives are
+        // not global to the system, the global objectives belong to that attempt and are
+        // cleared (as the ADL reference implementation does).
+        if result == Some(SeqRequest::Retry)
+            && self.s.current == Some(self.t.root())
+            && !self.t.objectives_global_to_system
+        {
+            self.clear_tree_globals();
+        }
+        Ok(result)
+    }
+
+    fn clear_tree_globals(&mut self) {
+        let t = self.t;
+        for def in &t.activities {
+            for objective in &def.objectives {
+                let targets = objective
+                    .maps
+                    .iter()
+                    .map(|m| &m.target_objective_id)
+                    .chain(objective.adl_maps.iter().map(|m| &m.target_objective_id));
+                for target in targets {
+                    self.s.globals.objectives.remove(target);
+                }
+            }
+        }
+    }
+
+    fn terminate_inner(&mut self, request: Termination) -> Result<Option<SeqRequest>> {
         let Some(cur) = self.s.current else { return refused("TB.2.3-1") };
         if matches!(request, Termination::Exit | Termination::Abandon) && !self.st(cur).active {
             return refused("TB.2.3-2");

@@ -865,3 +865,33 @@ fn random_trees_and_requests_never_panic_and_keep_invariants() {
     }
     assert!(deliveries > 300, "the random requests should deliver often, got {deliveries}");
 }
+
+#[test]
+fn retrying_the_course_clears_globals_scoped_to_it() {
+    let tree = |global_to_system: bool| {
+        let mut tree = org(
+            vec![
+                with_seq(leaf("A"), |s| {
+                    s.objectives =
+                        Some(Objectives { primary: objective(Some("a"), vec![map("G", false, true)]), others: vec![] });
+                    s.delivery_controls =
+                        Some(DeliveryControls { tracked: true, completion_set_by_content: false, objective_set_by_content: true });
+                }),
+                with_seq(leaf("B"), |s| {
+                    s.objectives =
+                        Some(Objectives { primary: objective(Some("b"), vec![map("G", true, false)]), others: vec![] });
+                    pre(s, rule(vec![cond(RuleConditionKind::Satisfied)], RuleAction::Skip));
+                }),
+                with_seq(leaf("C"), |s| post(s, rule(vec![cond(RuleConditionKind::Always)], RuleAction::RetryAll))),
+            ],
+            flow,
+        );
+        tree.objectives_global_to_system = global_to_system;
+        tree
+    };
+    let start = "nav start -> A\nreport c=completed s=passed\nnav continue -> C\nnav continue -> A\nreport c=completed\n";
+    let mut scoped = sequencer(&tree(false));
+    check(&mut scoped, &format!("{start}nav continue -> B"));
+    let mut shared = sequencer(&tree(true));
+    check(&mut shared, &format!("{start}nav continue -> C"));
+}
