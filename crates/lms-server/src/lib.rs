@@ -20,6 +20,7 @@ use lms_package::archive::ArchiveLimits;
 use lms_store::Store;
 
 pub use error::{ApiError, ApiResult};
+pub use schedule::{LogDelivery, NotificationDelivery, OutboxRound, ScheduleSettings, run_outbox_round};
 
 /// Settings the routes need.
 #[derive(Clone, Debug)]
@@ -30,6 +31,8 @@ pub struct ServerConfig {
     pub archive_limits: ArchiveLimits,
     /// Where uploads are spooled while they arrive (inside the data folder).
     pub spool_dir: PathBuf,
+    /// Blended learning: booking policy, iCalendar identity, background task interval.
+    pub schedule: schedule::ScheduleSettings,
 }
 
 impl ServerConfig {
@@ -38,6 +41,7 @@ impl ServerConfig {
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
             archive_limits: ArchiveLimits::default(),
             spool_dir: data_dir.join("spool"),
+            schedule: schedule::ScheduleSettings::default(),
         }
     }
 }
@@ -47,12 +51,14 @@ impl ServerConfig {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<ServerConfig>,
+    /// Delivers the notification outbox (log-only unless replaced).
+    pub notifier: Arc<dyn schedule::NotificationDelivery>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> std::io::Result<AppState> {
         std::fs::create_dir_all(&config.spool_dir)?;
-        Ok(AppState { store, config: Arc::new(config) })
+        Ok(AppState { store, config: Arc::new(config), notifier: Arc::new(schedule::LogDelivery) })
     }
 }
 
@@ -66,7 +72,9 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let store = state.store.clone();
+    let outbox = tokio::spawn(schedule::outbox_task(state.clone()));
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    outbox.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

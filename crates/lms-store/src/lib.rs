@@ -31,6 +31,11 @@ pub use packages::{ImportOptions, ImportOutcome, PackageFile, PackageRecord, Pro
 pub use people::{
     ImportReport, NewOrgUnit, NewPerson, OrgUnit, Person, PersonRow, RejectedRow, Role, validate_personnel_number,
 };
+pub use schedule::{
+    AttendanceInput, AttendanceReport, AuditEntry, BookingRecord, CompletedOffering, CourseRecord, ElearningCompletion,
+    MandatoryStatus, NewCourse, NewOffering, NewRequirement, NewRoom, NewSession, OfferingRecord, OutboxMessage, PathStatus,
+    PersonHistory, RoomRecord, SchedulePolicy, SessionRecord, TickReport, YearSpec, YearSummary, generated_person,
+};
 
 use db::Db;
 
