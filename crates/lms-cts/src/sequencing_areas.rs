@@ -108,6 +108,8 @@ struct Course {
     act_of: BTreeMap<String, String>,
     /// Item title → identifier (the `CUI` choices name titles).
     item_of_title: BTreeMap<String, String>,
+    /// Some visit's `CUI` key appears twice in the case file.
+    cui_written_twice: bool,
 }
 
 fn load(courses: &Path, package: &str) -> Result<(TestCase, Course, bool), String> {
@@ -115,6 +117,15 @@ fn load(courses: &Path, package: &str) -> Result<(TestCase, Course, bool), Strin
     let bytes = std::fs::read(&case_path).map_err(|e| format!("cannot read {}: {e}", case_path.display()))?;
     let case = script::parse_test_case(package, &bytes)
         .map_err(|e| format!("{}:{}: {}", case_path.display(), e.line, e.message))?;
+    let mut cui_keys: Vec<String> = crate::properties::parse(&crate::properties::decode_latin1(&bytes))
+        .into_iter()
+        .map(|entry| entry.key)
+        .filter(|key| key.ends_with(".CUI"))
+        .collect();
+    let cui_count = cui_keys.len();
+    cui_keys.sort();
+    cui_keys.dedup();
+    let cui_written_twice = cui_keys.len() != cui_count;
     let dir = courses.join(format!("LMSTestPackage_{package}"));
     let options = lms_package::ParseOptions { manifest_only: true };
     let parsed = lms_package::parse_dir(&dir, &options).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -138,7 +149,7 @@ fn load(courses: &Path, package: &str) -> Result<(TestCase, Course, bool), Strin
     }
     let item_of_title =
         sequencer.tree().activities.iter().map(|a| (a.title.trim().to_owned(), a.id.clone())).collect();
-    Ok((case, Course { sequencer, launch, act_of, item_of_title }, organization.objectives_global_to_system))
+    Ok((case, Course { sequencer, launch, act_of, item_of_title, cui_written_twice }, organization.objectives_global_to_system))
 }
 
 /// What the tester does after a visit, from its `CUI`.
@@ -213,10 +224,13 @@ fn play(package: &str, case: &TestCase, course: &mut Course) -> Result<Vec<StepR
         let target = course.item_of_title.get(start).ok_or_else(|| format!("start={start:?} names no activity"))?;
         NavigationRequest::Choice(target.clone())
     };
-    // The test is complete when every visit was played, or at least the script's last one:
-    // a visit whose key was written twice keeps its last lines (Java `.properties`), which can
-    // leave an earlier-written visit that no path reaches.
-    let all_played = |played: &[bool]| played.iter().all(|p| *p) || played.last().copied().unwrap_or(true);
+    // The test is complete when every scripted visit was played. One exception: when a
+    // visit's `CUI` is written twice (CM-09aa), the later line wins and a visit written for
+    // the overridden path is unreachable; then the script's last visit must have been played.
+    let overridden_cui = course.cui_written_twice;
+    let all_played = |played: &[bool]| {
+        played.iter().all(|p| *p) || (overridden_cui && played.last().copied().unwrap_or(true))
+    };
     for _ in 0..MAX_DELIVERIES {
         clock += 1_000;
         let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(clock as u64);

@@ -1061,7 +1061,9 @@ impl<'a, 'b> Engine<'a, &'b mut SequencingState> {
         Ok(result)
     }
 
-    fn clear_tree_globals(&mut self) {
+    /// Forgets the global objectives this tree maps to (used when they are scoped to the
+    /// course attempt, `objectivesGlobalToSystem="false"`).
+    pub fn clear_tree_globals(&mut self) {
         let t = self.t;
         for def in &t.activities {
             for objective in &def.objectives {

@@ -345,6 +345,12 @@ impl Sequencer {
         let target = match engine.sequencing_request(sequencing)? {
             SeqOutcome::EndSession => {
                 engine.s.current = None;
+                // The course attempt is over (not suspended): global objectives scoped to it
+                // are gone, as a retry of the whole course would clear them.
+                let root = engine.t.root();
+                if !engine.s.activities[root].suspended && !engine.t.objectives_global_to_system {
+                    engine.clear_tree_globals();
+                }
                 return Ok(NavigationOutcome::SequencingEnded);
             }
             SeqOutcome::Nothing => return Ok(NavigationOutcome::NothingDelivered),
