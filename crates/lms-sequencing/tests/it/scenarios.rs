@@ -895,3 +895,39 @@ fn retrying_the_course_clears_globals_scoped_to_it() {
     let mut shared = sequencer(&tree(true));
     check(&mut shared, &format!("{start}nav continue -> C"));
 }
+
+#[test]
+fn course_scoped_globals_end_with_the_course_attempt_but_survive_suspend() {
+    let tree = |global_to_system: bool| {
+        let mut tree = org(
+            vec![
+                with_seq(leaf("A"), |s| {
+                    s.objectives =
+                        Some(Objectives { primary: objective(Some("a"), vec![map("G", false, true)]), others: vec![] });
+                    s.delivery_controls =
+                        Some(DeliveryControls { tracked: true, completion_set_by_content: false, objective_set_by_content: true });
+                }),
+                with_seq(leaf("B"), |s| {
+                    s.objectives =
+                        Some(Objectives { primary: objective(Some("b"), vec![map("G", true, false)]), others: vec![] });
+                    pre(s, rule(vec![cond(RuleConditionKind::Satisfied)], RuleAction::Skip));
+                }),
+                leaf("C"),
+            ],
+            flow,
+        );
+        tree.objectives_global_to_system = global_to_system;
+        tree
+    };
+    let first = "nav start -> A\nreport c=completed s=passed\nnav continue -> C\n";
+    // Exit all ends the course attempt: scoped globals go, system-wide ones stay.
+    let mut scoped = sequencer(&tree(false));
+    check(&mut scoped, &format!("{first}nav exitAll -> END\nnav start -> A\nnav continue -> B"));
+    assert!(scoped.global_objectives().objectives.get("G").is_none_or(|g| g.satisfied.is_none()));
+    let mut shared = sequencer(&tree(true));
+    check(&mut shared, &format!("{first}nav exitAll -> END\nnav start -> A\nnav continue -> C"));
+    // Suspend all keeps the course attempt, and its globals, for the next session.
+    let mut suspended = sequencer(&tree(false));
+    check(&mut suspended, &format!("{first}report exit=suspend\nnav suspendAll -> END\nnav resumeAll -> C"));
+    assert_eq!(suspended.global_objectives().objectives["G"].satisfied, Some(true));
+}
