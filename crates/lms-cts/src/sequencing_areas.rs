@@ -9,9 +9,20 @@
 //! SCO has terminated, its data model is reported to the sequencer and the navigation request
 //! it set is processed — unless the visit's `CUI` (the tester's user interaction) says which
 //! button to press instead (`Continue`, `Previous`, `Choice~<title>`, `Exit`, `Relaunch…`,
-//! `Suspend…`, `TRIGExitAll`, `AutoTest`, `HasEnded`). A package passes when every scripted
-//! call returned what the script expects, every scripted visit was delivered in order, and
-//! nothing unscripted was delivered.
+//! `Suspend…`, `ContinueExit…`, `Exit<case>`, `Root…`, `TRIGExitAll`, `AutoTest`, `HasEnded`).
+//! A package passes when every scripted call returned what the script expects, every scripted
+//! visit was delivered, in an order the scripts allow, and nothing unscripted was delivered.
+//!
+//! Modelling choices, each needed by named cases and written where it is applied:
+//! - a tester's button replaces the SCO's pending request, except `abandon`/`abandonAll`,
+//!   which happen as the SCO terminates (SX-04b);
+//! - when flow cannot start a course, the tester chooses the activity the case leads to next
+//!   (SX-08a/b, CM-10, CM-11);
+//! - a command index written twice runs both lines, but a visit is initialized once (MS-07,
+//!   CM-09aa); a `CUI` written twice keeps the later line, so an earlier-written visit may be
+//!   unreachable (CM-09aa);
+//! - lettered packages of one test (`OB-03a`, `OB-03b`, …) run in order for one learner and
+//!   share global objectives when their organizations keep them global to the system.
 
 use std::collections::BTreeMap;
 use std::path::Path;
