@@ -78,6 +78,16 @@ impl Store {
         booking_in(&t, id)
     }
 
+    /// Like [`Store::book`] but in a transaction of its own, bypassing the in-process
+    /// combining of concurrent requests: what a second server sharing the database does.
+    /// Tests use it to put the database lock itself under contention.
+    pub async fn book_alone(&self, offering_id: i64, personnel_number: &str, actor: Actor, policy: &SchedulePolicy) -> Result<BookingRecord, Error> {
+        let change = Change::Book { person: personnel_number.to_string(), actor };
+        let mut results = self.write_batch(offering_id, vec![(change, *policy, Utc::now())]).await?;
+        let (t, id) = results.pop().ok_or_else(|| Error::Task("empty batch".into()))??;
+        booking_in(&t, id.ok_or_else(|| Error::Task("booking without id".into()))?)
+    }
+
     /// Cancels a booking: the learner until the cancellation deadline, an admin at any
     /// time. A freed seat goes to the first waitlisted person without a clash at once.
     pub async fn cancel_booking(&self, booking_id: i64, actor: Actor, policy: &SchedulePolicy) -> Result<BookingRecord, Error> {
@@ -185,9 +195,12 @@ impl Store {
         row.map(|r| r.0).ok_or_else(|| Error::NotFound { what: format!("booking {booking_id}") })
     }
 
-    /// Loads the offering under a lock, applies `change` with the pure rules, writes the
-    /// changed bookings and the outbox, commits. Returns the transition and the id of a
-    /// new booking.
+    /// Applies one change to an offering's bookings. Changes to the same offering that
+    /// arrive while another is being written are combined: one worker per offering takes
+    /// everything queued, applies it in arrival order in *one* transaction under the
+    /// offering lock, commits, and only then answers each caller (group commit). Every
+    /// answer still means "durably written"; a change the rules refuse gets its own error
+    /// and does not affect the others in its batch.
     async fn run_change(
         &self,
         offering_id: i64,
@@ -195,7 +208,81 @@ impl Store {
         policy: &SchedulePolicy,
         now: DateTime<Utc>,
     ) -> Result<(Transition, Option<BookingId>), Error> {
+        let key = (self.data_dir.display().to_string(), offering_id);
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let pending = Pending { change, policy: *policy, now, reply };
+        let leader = {
+            let mut queues = QUEUES.lock().unwrap_or_else(|e| e.into_inner());
+            match queues.get_mut(&key) {
+                Some(queue) => {
+                    queue.push(pending);
+                    false
+                }
+                None => {
+                    queues.insert(key.clone(), vec![pending]);
+                    true
+                }
+            }
+        };
+        if leader {
+            let store = self.clone();
+            tokio::spawn(async move { store.drain(key).await });
+        }
+        answer.await.map_err(|_| Error::Task("the booking worker stopped before answering".into()))?
+    }
+
+    /// The worker of one offering: runs batches until its queue is empty.
+    async fn drain(&self, key: (String, i64)) {
+        let mut guard = QueueGuard { key: Some(key.clone()) };
+        loop {
+            let batch = {
+                let mut queues = QUEUES.lock().unwrap_or_else(|e| e.into_inner());
+                match queues.get_mut(&key) {
+                    Some(queue) if !queue.is_empty() => std::mem::take(queue),
+                    _ => {
+                        queues.remove(&key);
+                        guard.key = None;
+                        return;
+                    }
+                }
+            };
+            self.run_batch(key.1, batch).await;
+        }
+    }
+
+    /// Loads the offering under a lock, applies the batch's changes in order with the pure
+    /// rules, writes the changed bookings and the outbox, commits, answers.
+    async fn run_batch(&self, offering_id: i64, batch: Vec<Pending>) {
+        let (changes, replies): (Vec<(Change, SchedulePolicy, DateTime<Utc>)>, Vec<Reply>) =
+            batch.into_iter().map(|p| ((p.change, p.policy, p.now), p.reply)).unzip();
+        match self.write_batch(offering_id, changes).await {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                let text = e.to_string();
+                let mut first = Some(e);
+                for reply in replies {
+                    let error = match first.take() {
+                        Some(Error::NotFound { what }) => Error::NotFound { what },
+                        _ if text.ends_with(" not found") => Error::NotFound { what: text.trim_end_matches(" not found").to_string() },
+                        _ => Error::Task(text.clone()),
+                    };
+                    let _ = reply.send(Err(error));
+                }
+            }
+        }
+    }
+
+    async fn write_batch(
+        &self,
+        offering_id: i64,
+        changes: Vec<(Change, SchedulePolicy, DateTime<Utc>)>,
+    ) -> Result<Vec<Result<(Transition, Option<BookingId>), Error>>, Error> {
         let postgres = matches!(self.db, Db::Postgres(_));
+        let now = changes.iter().map(|c| c.2).max().unwrap_or_else(Utc::now);
         let now_s = ts_text(now);
         with_db!(&self.db, |pool| {
             async {
@@ -209,12 +296,21 @@ impl Store {
                 let Some((course_id,)) = course_id else {
                     return Err(Error::NotFound { what: format!("offering {offering_id}") });
                 };
-                if let (true, Change::Book { person, .. }) = (postgres, &change) {
-                    // Serializes a person's bookings across offerings (learner clashes).
-                    sqlx::query("SELECT personnel_number FROM people WHERE personnel_number = $1 FOR NO KEY UPDATE")
-                        .bind(person.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                if postgres {
+                    // Serializes a person's bookings across offerings (learner clashes), in a fixed order.
+                    let persons: BTreeSet<&str> = changes
+                        .iter()
+                        .filter_map(|(c, _, _)| match c {
+                            Change::Book { person, .. } => Some(person.as_str()),
+                            _ => None,
+                        })
+                        .collect();
+                    for person in persons {
+                        sqlx::query("SELECT personnel_number FROM people WHERE personnel_number = $1 FOR NO KEY UPDATE")
+                            .bind(person)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    }
                 }
                 let (offering, _) = load_offering!(&mut *tx, offering_id)
                     .await?
@@ -237,8 +333,10 @@ impl Store {
                     .filter(|b| matches!(b.status, BookingStatus::Waitlisted | BookingStatus::PendingApproval))
                     .map(|b| b.person.0.clone())
                     .collect();
-                if let Change::Book { person, .. } = &change {
-                    concerned.insert(person.clone());
+                for (change, _, _) in &changes {
+                    if let Change::Book { person, .. } = change {
+                        concerned.insert(person.clone());
+                    }
                 }
                 let concerned: Vec<String> = concerned.into_iter().collect();
                 let (tree, absences) = load_org_up!(&mut *tx, &concerned, berlin_date(now)).await?;
@@ -268,44 +366,69 @@ impl Store {
                         });
                     }
                 }
-                let rules = Rules {
-                    course: &course,
-                    org: &tree,
-                    absences: &absences,
-                    approval: policy.approval,
-                    commitments: &commitments,
-                    reminder_lead: policy.reminder_lead,
-                };
-                let mut new_id = None;
-                let transition = match change {
-                    Change::Book { person, actor } => {
-                        let id_sql = if postgres {
-                            "SELECT nextval(pg_get_serial_sequence('bookings', 'id'))"
-                        } else {
-                            "SELECT COALESCE(MAX(id), 0) + 1 FROM bookings"
-                        };
-                        let (id,): (i64,) = sqlx::query_as(id_sql).fetch_one(&mut *tx).await?;
-                        let booking_id = BookingId(id_u64(id));
-                        new_id = Some(booking_id);
-                        state.book(&rules, BookRequest { booking_id, person: PersonId(person), actor }, now)?
+                let mut state = state;
+                let mut results = Vec::with_capacity(changes.len());
+                let mut changed: BTreeSet<BookingId> = BTreeSet::new();
+                let mut outbox = Vec::new();
+                let mut next_sqlite_id: Option<i64> = None;
+                for (change, policy, at) in changes {
+                    let rules = Rules {
+                        course: &course,
+                        org: &tree,
+                        absences: &absences,
+                        approval: policy.approval,
+                        commitments: &commitments,
+                        reminder_lead: policy.reminder_lead,
+                    };
+                    let mut new_id = None;
+                    let outcome = match change {
+                        Change::Book { person, actor } => {
+                            let id = if postgres {
+                                let (id,): (i64,) = sqlx::query_as("SELECT nextval(pg_get_serial_sequence('bookings', 'id'))")
+                                    .fetch_one(&mut *tx)
+                                    .await?;
+                                id
+                            } else {
+                                let id = match next_sqlite_id {
+                                    Some(id) => id,
+                                    None => sqlx::query_as::<_, (i64,)>("SELECT COALESCE(MAX(id), 0) + 1 FROM bookings").fetch_one(&mut *tx).await?.0,
+                                };
+                                next_sqlite_id = Some(id + 1);
+                                id
+                            };
+                            let booking_id = BookingId(id_u64(id));
+                            new_id = Some(booking_id);
+                            state.book(&rules, BookRequest { booking_id, person: PersonId(person), actor }, at)
+                        }
+                        Change::Cancel { booking, actor } => state.cancel(&rules, BookingId(id_u64(booking)), actor, at),
+                        Change::Approve { booking, actor } => state.approve(&rules, BookingId(id_u64(booking)), actor, at),
+                        Change::Reject { booking, actor } => state.reject(&rules, BookingId(id_u64(booking)), actor, at),
+                        Change::ChangeMax(max) => {
+                            let t = state.change_max_participants(&rules, max, at);
+                            if t.is_ok() {
+                                sqlx::query("UPDATE offerings SET max_participants = $1, updated_at = $2 WHERE id = $3")
+                                    .bind(i64::from(max))
+                                    .bind(&now_s)
+                                    .bind(offering_id)
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                            t
+                        }
+                        Change::Advance => state.advance_time(&rules, at),
+                    };
+                    match outcome {
+                        Ok(t) => {
+                            changed.extend(t.changed.iter().copied());
+                            outbox.extend(t.outbox.iter().cloned());
+                            state = t.state.clone();
+                            results.push(Ok((t, new_id)));
+                        }
+                        Err(e) => results.push(Err(Error::Schedule(e))),
                     }
-                    Change::Cancel { booking, actor } => state.cancel(&rules, BookingId(id_u64(booking)), actor, now)?,
-                    Change::Approve { booking, actor } => state.approve(&rules, BookingId(id_u64(booking)), actor, now)?,
-                    Change::Reject { booking, actor } => state.reject(&rules, BookingId(id_u64(booking)), actor, now)?,
-                    Change::ChangeMax(max) => {
-                        let t = state.change_max_participants(&rules, max, now)?;
-                        sqlx::query("UPDATE offerings SET max_participants = $1, updated_at = $2 WHERE id = $3")
-                            .bind(i64::from(max))
-                            .bind(&now_s)
-                            .bind(offering_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        t
-                    }
-                    Change::Advance => state.advance_time(&rules, now)?,
-                };
-                for id in &transition.changed {
-                    let Some(b) = transition.state.booking(*id) else { continue };
+                }
+                for id in &changed {
+                    let Some(b) = state.booking(*id) else { continue };
                     sqlx::query(
                         "INSERT INTO bookings (id, offering_id, personnel_number, status, waitlist_seq, data_json, created_at, updated_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
@@ -321,7 +444,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                for entry in &transition.outbox {
+                for entry in &outbox {
                     sqlx::query(
                         "INSERT INTO notification_outbox (dedupe_key, recipient, kind, payload_json, created_at, next_attempt_at) \
                          VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (dedupe_key) DO NOTHING",
@@ -335,10 +458,37 @@ impl Store {
                     .await?;
                 }
                 tx.commit().await?;
-                Ok((transition, new_id))
+                Ok(results)
             }
             .await
         })
+    }
+}
+
+type Reply = tokio::sync::oneshot::Sender<Result<(Transition, Option<BookingId>), Error>>;
+
+/// A change waiting for its offering's worker.
+struct Pending {
+    change: Change,
+    policy: SchedulePolicy,
+    now: DateTime<Utc>,
+    reply: Reply,
+}
+
+/// Changes waiting per (data folder, offering); an entry exists while a worker runs.
+static QUEUES: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<(String, i64), Vec<Pending>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Removes a worker's queue if the worker ends abnormally (its waiting callers then get an error).
+struct QueueGuard {
+    key: Option<(String, i64)>,
+}
+
+impl Drop for QueueGuard {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            QUEUES.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+        }
     }
 }
 
