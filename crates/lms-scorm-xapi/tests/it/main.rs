@@ -3,6 +3,7 @@
 //! beside them (`*.statements.json`, refreshed with `UPDATE_EXPECT=1`), and response
 //! conversions in `tests/data/responses.json`.
 
+mod course;
 mod errors;
 mod properties;
 mod responses;

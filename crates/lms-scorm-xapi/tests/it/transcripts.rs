@@ -28,7 +28,7 @@ fn scripts() -> Vec<PathBuf> {
         .filter(|path| path.to_string_lossy().ends_with(".script.json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 4, "expected the transcript scripts in {}", dir.display());
+    assert!(files.len() >= 5, "expected the transcript scripts in {}", dir.display());
     files
 }
 
