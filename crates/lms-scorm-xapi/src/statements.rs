@@ -40,7 +40,7 @@ pub fn to_statements(
     mut next_id: impl FnMut() -> Uuid,
 ) -> Result<Vec<Value>, ScormXapiError> {
     context.validate()?;
-    let builder = Builder::new(context);
+    let mut builder = Builder::new(context);
     let mut attempt = context.attempt;
     let mut statements = Vec::with_capacity(events.len());
     let mut index = 0;
@@ -168,10 +168,21 @@ struct Builder<'a> {
     registration: String,
     course: Value,
     sco: Value,
+    /// The SCO as a statement's object (`objectType` first).
+    sco_object: Value,
+    /// The contexts of SCO and interaction statements for the attempt they were built for.
+    contexts: Option<(u32, Value, Value)>,
 }
 
 impl<'a> Builder<'a> {
     fn new(context: &'a ScormContext) -> Self {
+        let sco = json!({
+            "id": context.sco_iri,
+            "definition": {
+                "name": { context.language.as_str(): context.sco_title },
+                "type": TYPE_SCO,
+            },
+        });
         let mut course_definition = Map::new();
         if let Some(title) = &context.course_title {
             course_definition.insert("name".into(), json!({ context.language.as_str(): title }));
@@ -185,13 +196,9 @@ impl<'a> Builder<'a> {
             }),
             registration: context.registration.hyphenated().to_string(),
             course: json!({"id": context.course_iri, "definition": course_definition}),
-            sco: json!({
-                "id": context.sco_iri,
-                "definition": {
-                    "name": { context.language.as_str(): context.sco_title },
-                    "type": TYPE_SCO,
-                },
-            }),
+            sco_object: with_object_type(&sco),
+            sco,
+            contexts: None,
         }
     }
 
@@ -201,6 +208,20 @@ impl<'a> Builder<'a> {
             "id": attempt_iri(&self.context.sco_iri, self.context.registration, attempt),
             "definition": {"name": { self.context.language.as_str(): name }, "type": TYPE_ATTEMPT},
         })
+    }
+
+    /// The statement context for the attempt: the SCO's, or an interaction's (parent = SCO).
+    fn context_for(&mut self, attempt: u32, interaction: bool) -> Value {
+        if self.contexts.as_ref().is_none_or(|(cached, _, _)| *cached != attempt) {
+            let sco_context = self.context(attempt, None);
+            let interaction_context = self.context(attempt, Some(&self.sco));
+            self.contexts = Some((attempt, sco_context, interaction_context));
+        }
+        match &self.contexts {
+            Some((_, _, context)) if interaction => context.clone(),
+            Some((_, context, _)) => context.clone(),
+            None => self.context(attempt, interaction.then_some(&self.sco)),
+        }
     }
 
     fn context(&self, attempt: u32, parent: Option<&Value>) -> Value {
@@ -236,13 +257,13 @@ impl<'a> Builder<'a> {
     }
 
     /// A statement whose object is the SCO: grouping = course and attempt.
-    fn sco_statement(&self, id: Uuid, verb_name: &str, result: Option<Value>, attempt: u32, timestamp: String) -> Value {
-        let object = with_object_type(&self.sco);
-        self.statement(id, verb_name, object, result, self.context(attempt, None), timestamp)
+    fn sco_statement(&mut self, id: Uuid, verb_name: &str, result: Option<Value>, attempt: u32, timestamp: String) -> Value {
+        let context = self.context_for(attempt, false);
+        self.statement(id, verb_name, self.sco_object.clone(), result, context, timestamp)
     }
 
     /// A statement about an interaction: parent = SCO, grouping = course and attempt.
-    fn interaction_statement(&self, id: Uuid, interaction: &AnsweredInteraction, attempt: u32, timestamp: String) -> Value {
+    fn interaction_statement(&mut self, id: Uuid, interaction: &AnsweredInteraction, attempt: u32, timestamp: String) -> Value {
         let version = self.context.version;
         let kind = interaction.interaction_type.as_deref().and_then(InteractionType::parse_2004);
         let language = self.context.language.as_str();
@@ -298,7 +319,8 @@ impl<'a> Builder<'a> {
             InteractionVerb::Responded => "responded",
             InteractionVerb::Answered => "answered",
         };
-        self.statement(id, verb_name, object, result, self.context(attempt, Some(&self.sco)), timestamp)
+        let context = self.context_for(attempt, true);
+        self.statement(id, verb_name, object, result, context, timestamp)
     }
 }
 
