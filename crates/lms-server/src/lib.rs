@@ -20,6 +20,7 @@ use lms_package::archive::ArchiveLimits;
 use lms_store::Store;
 
 pub use error::{ApiError, ApiResult};
+pub use scorm::{content_app, serve_content};
 pub use schedule::{LogDelivery, NotificationDelivery, OutboxRound, ScheduleSettings, run_outbox_round};
 
 /// Settings the routes need.
@@ -33,6 +34,9 @@ pub struct ServerConfig {
     pub spool_dir: PathBuf,
     /// Blended learning: booking policy, iCalendar identity, background task interval.
     pub schedule: schedule::ScheduleSettings,
+    /// The SCORM content origin as the browser reaches it (`http://host:port`, no trailing
+    /// slash), served by [`serve_content`]. `None`: content frame URLs are relative (tests).
+    pub content_origin: Option<String>,
 }
 
 impl ServerConfig {
@@ -42,6 +46,7 @@ impl ServerConfig {
             archive_limits: ArchiveLimits::default(),
             spool_dir: data_dir.join("spool"),
             schedule: schedule::ScheduleSettings::default(),
+            content_origin: None,
         }
     }
 }

@@ -28,6 +28,10 @@ pub use blobs::BlobStore;
 pub use db::Backend;
 pub use error::Error;
 pub use packages::{ImportOptions, ImportOutcome, PackageFile, PackageRecord, Progress};
+pub use scorm::{
+    AfterCompletion, CommitAck, CommitBatchIn, LaunchKind, NewRegistration, OpenedSession, RefusedCall, Registration, ScoRecord,
+    SessionStart,
+};
 pub use people::{
     ImportReport, NewOrgUnit, NewPerson, OrgUnit, Person, PersonRow, RejectedRow, Role, validate_personnel_number,
 };

@@ -1,1 +1,567 @@
 //! SCORM registrations, attempts and commits (issue 3): storage.
+//!
+//! - A **registration** is one learner on one package version (`package_id`); it never moves to
+//!   a newer upload, so an attempt always continues on the version it started on.
+//! - Each registration has a current **attempt** number; the run-time state of every SCO of
+//!   that attempt is one row holding the whole [`lms_rte::Attempt`] as JSON. Older attempts
+//!   stay as history.
+//! - A **session** is one launch of one SCO. The player gets a random token for it; commits
+//!   name the session and carry the token.
+//! - [`Store::apply_scorm_commit`] re-applies the calls the browser accepted through the Rust
+//!   run-time (authoritative) and stores the new state, the commit row and the session's
+//!   sequence number in **one** transaction; the caller acknowledges only after it returns.
+//!   A batch whose sequence number was already applied is skipped, so retries are harmless.
+
+use lms_rte::{Attempt, AttemptConfig, Call, SessionState, UnixMillis};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::db::{BeginWrite, Db, with_db};
+use crate::{Error, Store, now_text};
+
+/// What launching a completed registration does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterCompletion {
+    /// Start attempt n+1 with fresh data.
+    NewAttempt,
+    /// Show the content in review mode (`cmi.mode = review`, no credit); nothing is stored.
+    Review,
+}
+
+impl AfterCompletion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AfterCompletion::NewAttempt => "new_attempt",
+            AfterCompletion::Review => "review",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "new_attempt" => Some(AfterCompletion::NewAttempt),
+            "review" => Some(AfterCompletion::Review),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewRegistration {
+    pub package_id: String,
+    pub personnel_number: String,
+    pub after_completion: AfterCompletion,
+}
+
+/// A stored registration.
+#[derive(Clone, Debug, Serialize)]
+pub struct Registration {
+    pub id: String,
+    pub package_id: String,
+    pub personnel_number: String,
+    pub after_completion: AfterCompletion,
+    pub attempt: i64,
+    pub last_item_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The stored run-time state of one SCO in the registration's current attempt.
+#[derive(Clone, Debug)]
+pub struct ScoRecord {
+    pub item_id: String,
+    pub attempt_json: String,
+    pub updated_at: String,
+}
+
+/// How a session is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LaunchKind {
+    /// Continue the current attempt (resume after suspend, per the run-time's rules).
+    Normal,
+    /// Start the registration's next attempt first (the course was completed).
+    NewAttempt,
+    /// Review: the stored data is shown read-only and commits are acknowledged, not stored.
+    Review,
+}
+
+/// A session the player can hand to the browser.
+#[derive(Clone, Debug)]
+pub struct OpenedSession {
+    pub session_id: String,
+    /// The secret the browser sends with each commit (only its hash is stored).
+    pub token: String,
+    pub item_id: String,
+    pub attempt: i64,
+    pub review: bool,
+    /// The attempt as the browser's run-time starts from (`Attempt::to_json`).
+    pub attempt_json: String,
+}
+
+/// What the content frame of a session needs.
+#[derive(Clone, Debug)]
+pub struct SessionStart {
+    pub registration_id: String,
+    pub package_id: String,
+    pub item_id: String,
+    pub review: bool,
+    pub start_json: String,
+    /// `false` once the session has committed or a newer launch superseded it: a reloaded
+    /// content frame must not start again from `start_json`.
+    pub fresh: bool,
+}
+
+/// One `Commit`/`Terminate` as the browser sends it: the accepted calls since the previous
+/// batch, in order, ending with the `Commit` or `Terminate` (or an implicit `Commit` when the
+/// page goes away). Each call is `[method, args…]`.
+#[derive(Clone, Debug, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitBatchIn {
+    pub seq: i64,
+    pub calls: Vec<Vec<String>>,
+}
+
+/// A call the authoritative run-time refused although the browser had accepted it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct RefusedCall {
+    pub seq: i64,
+    pub call: Vec<String>,
+    pub error: u16,
+}
+
+/// The answer to a commit, sent only after it is durable.
+#[derive(Clone, Debug, Serialize)]
+pub struct CommitAck {
+    /// Every batch up to this sequence number is stored.
+    pub acked_seq: i64,
+    /// Sequence numbers applied by this request (retries of applied ones are not listed).
+    pub applied: Vec<i64>,
+    pub refused: Vec<RefusedCall>,
+    /// The session has terminated.
+    pub terminated: bool,
+    /// `adl.nav.request` as the SCO left it (`None` for `_none_` and SCORM 1.2).
+    pub nav_request: Option<String>,
+}
+
+const REGISTRATION_COLUMNS: &str =
+    "id, package_id, personnel_number, after_completion, attempt, last_item_id, created_at, updated_at";
+
+fn registration_from_row<R: Row>(row: &R) -> Result<Registration, Error>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let after: String = row.try_get("after_completion")?;
+    Ok(Registration {
+        id: row.try_get("id")?,
+        package_id: row.try_get("package_id")?,
+        personnel_number: row.try_get("personnel_number")?,
+        after_completion: AfterCompletion::parse(&after).unwrap_or(AfterCompletion::Review),
+        attempt: row.try_get("attempt")?,
+        last_item_id: row.try_get("last_item_id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn json_error(e: impl std::fmt::Display) -> Error {
+    Error::Task(format!("stored SCORM state cannot be read: {e}"))
+}
+
+/// The attempt as a review session shows it: stored data, `review` mode, no credit, not yet
+/// initialized.
+fn review_copy(attempt: &Attempt) -> Result<String, Error> {
+    let mut value: serde_json::Value = serde_json::from_str(&attempt.to_json()).map_err(json_error)?;
+    value["config"]["mode"] = "review".into();
+    value["config"]["credit"] = "no_credit".into();
+    value["state"] = "not_initialized".into();
+    value["last_error"] = 0.into();
+    value["data"]["entry"] = "".into();
+    let text = value.to_string();
+    Attempt::from_json(&text).map_err(json_error)?;
+    Ok(text)
+}
+
+impl Store {
+    /// Registers a learner on a SCORM package version.
+    pub async fn create_scorm_registration(&self, new: &NewRegistration) -> Result<Registration, Error> {
+        let package = self
+            .package(&new.package_id)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: format!("package {:?}", new.package_id) })?;
+        if package.standard != "scorm12" && package.standard != "scorm2004" {
+            return Err(Error::invalid(
+                "package_id",
+                format!("package {:?} is {}, not SCORM 1.2 or SCORM 2004", new.package_id, package.standard),
+            ));
+        }
+        if self.person(&new.personnel_number).await?.is_none() {
+            return Err(Error::NotFound { what: format!("person {:?}", new.personnel_number) });
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = now_text();
+        with_db!(&self.db, |pool| {
+            sqlx::query(
+                "INSERT INTO scorm_registrations (id, package_id, personnel_number, after_completion, attempt, last_item_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 1, NULL, $5, $5)",
+            )
+            .bind(&id)
+            .bind(&new.package_id)
+            .bind(&new.personnel_number)
+            .bind(new.after_completion.as_str())
+            .bind(&now)
+            .execute(pool)
+            .await?;
+        });
+        self.scorm_registration(&id).await?.ok_or_else(|| Error::NotFound { what: format!("registration {id}") })
+    }
+
+    pub async fn scorm_registration(&self, id: &str) -> Result<Option<Registration>, Error> {
+        with_db!(&self.db, |pool| {
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {REGISTRATION_COLUMNS} FROM scorm_registrations WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| registration_from_row(&row))
+                .transpose()
+        })
+    }
+
+    /// The SCO states of the registration's current attempt, by item id.
+    pub async fn scorm_sco_states(&self, registration_id: &str) -> Result<Vec<ScoRecord>, Error> {
+        let rows: Vec<(String, String, String)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT s.item_id, s.attempt_json, s.updated_at FROM scorm_sco_states s \
+                 JOIN scorm_registrations r ON r.id = s.registration_id AND r.attempt = s.attempt \
+                 WHERE s.registration_id = $1 ORDER BY s.item_id",
+            )
+            .bind(registration_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(item_id, attempt_json, updated_at)| ScoRecord { item_id, attempt_json, updated_at })
+            .collect())
+    }
+
+    /// How many commits are stored for a registration (all attempts).
+    pub async fn scorm_commit_count(&self, registration_id: &str) -> Result<i64, Error> {
+        let (n,): (i64,) = with_db!(&self.db, |pool| {
+            sqlx::query_as("SELECT COUNT(*) FROM scorm_commits WHERE registration_id = $1")
+                .bind(registration_id)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n)
+    }
+
+    /// Opens a session on one SCO: creates its state from `fresh` on first launch, prepares
+    /// the next session of a stored one (resume after suspend), and makes the new session the
+    /// only one whose commits are accepted for that SCO.
+    pub async fn open_scorm_session(
+        &self,
+        registration_id: &str,
+        item_id: &str,
+        kind: LaunchKind,
+        fresh: AttemptConfig,
+    ) -> Result<OpenedSession, Error> {
+        let session_id = uuid::Uuid::now_v7().to_string();
+        let token = {
+            use rand::RngCore;
+            let mut bytes = [0u8; 32];
+            rand::thread_rng().fill_bytes(&mut bytes);
+            hex::encode(bytes)
+        };
+        let now = now_text();
+        let is_pg = matches!(self.db, Db::Postgres(_));
+        let lock = if is_pg { " FOR UPDATE" } else { "" };
+        let opened: Result<OpenedSession, Error> = with_db!(&self.db, |pool| {
+            async {
+                let mut tx = pool.begin_write().await?;
+                let row: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT attempt FROM scorm_registrations WHERE id = $1{lock}"
+                )))
+                .bind(registration_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((mut attempt_no,)) = row else {
+                    return Err(Error::NotFound { what: format!("registration {registration_id:?}") });
+                };
+                if kind == LaunchKind::NewAttempt {
+                    attempt_no += 1;
+                    sqlx::query("UPDATE scorm_registrations SET attempt = $1, updated_at = $2 WHERE id = $3")
+                        .bind(attempt_no)
+                        .bind(&now)
+                        .bind(registration_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let stored: Option<(String,)> = sqlx::query_as(
+                    "SELECT attempt_json FROM scorm_sco_states WHERE registration_id = $1 AND attempt = $2 AND item_id = $3",
+                )
+                .bind(registration_id)
+                .bind(attempt_no)
+                .bind(item_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let review = kind == LaunchKind::Review;
+                let attempt_json = match (&stored, review) {
+                    (Some((json,)), true) => review_copy(&Attempt::from_json(json).map_err(json_error)?)?,
+                    (None, true) => review_copy(&Attempt::try_new(fresh.clone()).map_err(json_error)?)?,
+                    (Some((json,)), false) => {
+                        let mut attempt = Attempt::from_json(json).map_err(json_error)?;
+                        // A session that ran (running or terminated) is followed by the next one;
+                        // a prepared session that never initialized is reused as it is.
+                        if attempt.state() != SessionState::NotInitialized {
+                            attempt.begin_next_session();
+                        }
+                        attempt.to_json()
+                    }
+                    (None, false) => Attempt::try_new(fresh.clone()).map_err(json_error)?.to_json(),
+                };
+                if !review {
+                    sqlx::query(
+                        "INSERT INTO scorm_sco_states (registration_id, attempt, item_id, attempt_json, current_session_id, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) \
+                         ON CONFLICT (registration_id, attempt, item_id) DO UPDATE SET attempt_json = excluded.attempt_json, \
+                         current_session_id = excluded.current_session_id, updated_at = excluded.updated_at",
+                    )
+                    .bind(registration_id)
+                    .bind(attempt_no)
+                    .bind(item_id)
+                    .bind(&attempt_json)
+                    .bind(&session_id)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO scorm_sessions (id, registration_id, attempt, item_id, token_sha256, review, start_json, last_seq, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $8, 0, $7, $7)",
+                )
+                .bind(&session_id)
+                .bind(registration_id)
+                .bind(attempt_no)
+                .bind(item_id)
+                .bind(token_hash(&token))
+                .bind(review)
+                .bind(&now)
+                .bind(&attempt_json)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE scorm_registrations SET last_item_id = $1, updated_at = $2 WHERE id = $3")
+                    .bind(item_id)
+                    .bind(&now)
+                    .bind(registration_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(OpenedSession {
+                    session_id: session_id.clone(),
+                    token: token.clone(),
+                    item_id: item_id.to_string(),
+                    attempt: attempt_no,
+                    review,
+                    attempt_json,
+                })
+            }
+            .await
+        });
+        opened
+    }
+
+    /// A session as the browser starts it, after checking its token (`None`: no such session
+    /// or a wrong token).
+    pub async fn scorm_session_start(&self, session_id: &str, token: &str) -> Result<Option<SessionStart>, Error> {
+        type SessionRow = (String, String, String, String, bool, String, i64, Option<String>);
+        let row: Option<SessionRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT s.registration_id, r.package_id, s.item_id, s.token_sha256, s.review, s.start_json, s.last_seq, c.current_session_id \
+                 FROM scorm_sessions s JOIN scorm_registrations r ON r.id = s.registration_id \
+                 LEFT JOIN scorm_sco_states c ON c.registration_id = s.registration_id AND c.attempt = s.attempt AND c.item_id = s.item_id \
+                 WHERE s.id = $1",
+            )
+            .bind(session_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some((registration_id, package_id, item_id, hash, review, start_json, last_seq, current)) = row else {
+            return Ok(None);
+        };
+        if hash != token_hash(token) {
+            return Ok(None);
+        }
+        let current = review || current.as_deref() == Some(session_id);
+        Ok(Some(SessionStart { registration_id, package_id, item_id, review, start_json, fresh: current && last_seq == 0 }))
+    }
+
+    /// The package model (`lms_package::Package` as JSON) stored with a package version.
+    pub async fn package_model_json(&self, package_id: &str) -> Result<Option<String>, Error> {
+        let row: Option<(String,)> = with_db!(&self.db, |pool| {
+            sqlx::query_as("SELECT model_json FROM packages WHERE id = $1").bind(package_id).fetch_optional(pool).await?
+        });
+        Ok(row.map(|(json,)| json))
+    }
+
+    /// Applies the browser's batches of one session in one durable transaction (see the
+    /// module docs). Batches already applied are skipped; a gap (a batch missing before
+    /// the first new one) stops at the gap, and `acked_seq` tells the browser what to resend.
+    pub async fn apply_scorm_commit(
+        &self,
+        session_id: &str,
+        token: &str,
+        batches: &[CommitBatchIn],
+        now: UnixMillis,
+    ) -> Result<CommitAck, Error> {
+        let is_pg = matches!(self.db, Db::Postgres(_));
+        let lock = if is_pg { " FOR UPDATE" } else { "" };
+        let stamp = now_text();
+        with_db!(&self.db, |pool| {
+            async {
+                let mut tx = pool.begin_write().await?;
+                let row: Option<(String, i64, String, String, bool, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT registration_id, attempt, item_id, token_sha256, review, last_seq FROM scorm_sessions WHERE id = $1{lock}"
+                )))
+                .bind(session_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((registration_id, attempt_no, item_id, hash, review, last_seq)) = row else {
+                    return Err(Error::NotFound { what: format!("session {session_id:?}") });
+                };
+                if hash != token_hash(token) {
+                    return Err(Error::NotFound { what: format!("session {session_id:?}") });
+                }
+                let mut ordered: Vec<&CommitBatchIn> = batches.iter().collect();
+                ordered.sort_by_key(|b| b.seq);
+                let mut todo: Vec<&CommitBatchIn> = Vec::new();
+                let mut next = last_seq + 1;
+                for b in ordered {
+                    if b.seq < next {
+                        continue; // already applied (a retry), or a duplicate in this request
+                    }
+                    if b.seq > next {
+                        break; // a gap: the browser resends from `acked_seq`
+                    }
+                    todo.push(b);
+                    next += 1;
+                }
+                if todo.is_empty() {
+                    tx.commit().await?;
+                    return Ok(CommitAck { acked_seq: last_seq, applied: vec![], refused: vec![], terminated: false, nav_request: None });
+                }
+                let acked_seq = todo.last().map(|b| b.seq).unwrap_or(last_seq);
+                if review {
+                    sqlx::query("UPDATE scorm_sessions SET last_seq = $1, updated_at = $2 WHERE id = $3")
+                        .bind(acked_seq)
+                        .bind(&stamp)
+                        .bind(session_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    let terminated = todo.iter().any(|b| b.calls.iter().any(|c| is_terminate(c)));
+                    return Ok(CommitAck {
+                        acked_seq,
+                        applied: todo.iter().map(|b| b.seq).collect(),
+                        refused: vec![],
+                        terminated,
+                        nav_request: None,
+                    });
+                }
+                let state: Option<(String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT attempt_json, current_session_id FROM scorm_sco_states WHERE registration_id = $1 AND attempt = $2 AND item_id = $3{lock}"
+                )))
+                .bind(&registration_id)
+                .bind(attempt_no)
+                .bind(&item_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((attempt_json, current)) = state else {
+                    return Err(Error::Conflict {
+                        what: format!("session {session_id} was superseded: a newer attempt of registration {registration_id}"),
+                    });
+                };
+                if current.as_deref() != Some(session_id) {
+                    return Err(Error::Conflict {
+                        what: format!("session {session_id} was superseded: a newer launch of item {item_id:?}"),
+                    });
+                }
+                let mut attempt = Attempt::from_json(&attempt_json).map_err(json_error)?;
+                let mut refused = Vec::new();
+                let mut applied = Vec::new();
+                for batch in &todo {
+                    for call in &batch.calls {
+                        let Some((method, args)) = call.split_first() else { continue };
+                        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                        let reply = match Call::from_method(method, &args) {
+                            Some(c) => attempt.handle(c, now),
+                            None => lms_rte::Reply { value: "false".into(), error: 101 },
+                        };
+                        if reply.error != 0 {
+                            refused.push(RefusedCall { seq: batch.seq, call: call.clone(), error: reply.error });
+                        }
+                    }
+                    let produced = attempt.take_batches();
+                    let changes: Vec<&(String, Option<String>)> = produced.iter().flat_map(|b| b.changes.iter()).collect();
+                    let events: Vec<&lms_rte::RteEvent> = produced.iter().flat_map(|b| b.events.iter()).collect();
+                    let terminated = produced.iter().any(|b| b.terminated);
+                    sqlx::query(
+                        "INSERT INTO scorm_commits (session_id, seq, registration_id, item_id, calls_json, changes_json, events_json, terminated, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(session_id)
+                    .bind(batch.seq)
+                    .bind(&registration_id)
+                    .bind(&item_id)
+                    .bind(serde_json::to_string(&batch.calls).map_err(json_error)?)
+                    .bind(serde_json::to_string(&changes).map_err(json_error)?)
+                    .bind(serde_json::to_string(&events).map_err(json_error)?)
+                    .bind(terminated)
+                    .bind(&stamp)
+                    .execute(&mut *tx)
+                    .await?;
+                    applied.push(batch.seq);
+                }
+                sqlx::query(
+                    "UPDATE scorm_sco_states SET attempt_json = $1, updated_at = $2 WHERE registration_id = $3 AND attempt = $4 AND item_id = $5",
+                )
+                .bind(attempt.to_json())
+                .bind(&stamp)
+                .bind(&registration_id)
+                .bind(attempt_no)
+                .bind(&item_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE scorm_sessions SET last_seq = $1, updated_at = $2 WHERE id = $3")
+                    .bind(acked_seq)
+                    .bind(&stamp)
+                    .bind(session_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                if !refused.is_empty() {
+                    tracing::warn!(session = session_id, refused = ?refused, "the browser accepted calls the run-time refuses");
+                }
+                Ok(CommitAck {
+                    acked_seq,
+                    applied,
+                    refused,
+                    terminated: attempt.state() == SessionState::Terminated,
+                    nav_request: attempt.nav_request().map(str::to_string),
+                })
+            }
+            .await
+        })
+    }
+}
+
+fn is_terminate(call: &[String]) -> bool {
+    matches!(call.first().map(String::as_str), Some("Terminate" | "LMSFinish"))
+}

@@ -1,1 +1,210 @@
-//! Storage tests: scorm.
+//! Storage tests: SCORM registrations, sessions, idempotent durable commits, resume and the
+//! after-completion rules, on SQLite and PostgreSQL.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+
+use lms_rte::{Attempt, AttemptConfig, ScormVersion, UnixMillis};
+use lms_store::{
+    AfterCompletion, CommitBatchIn, Error, ImportOptions, LaunchKind, NewPerson, NewRegistration, Role, Store,
+};
+
+use crate::harness::on_both;
+
+const MANIFEST_2004: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="com.example.scorm-store" version="1"
+  xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
+  <organizations default="org"><organization identifier="org"><title>Store test</title>
+    <item identifier="i1" identifierref="r1"><title>One</title></item>
+  </organization></organizations>
+  <resources><resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="index.html">
+    <file href="index.html"/></resource></resources>
+</manifest>"#;
+
+async fn setup(store: &Store, dir: &std::path::Path) -> String {
+    let path = dir.join("p.zip");
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    writer.start_file("imsmanifest.xml", options).unwrap();
+    writer.write_all(MANIFEST_2004.as_bytes()).unwrap();
+    writer.start_file("index.html", options).unwrap();
+    writer.write_all(b"<p>hi</p>").unwrap();
+    writer.finish().unwrap();
+    let outcome = store.import_package_zip(&path, &ImportOptions::default(), None).await.unwrap();
+    store
+        .create_person(&NewPerson {
+            personnel_number: "L1".into(),
+            name: "Lea Learner".into(),
+            org_unit: None,
+            roles: BTreeSet::from([Role::Learner]),
+            password: None,
+        })
+        .await
+        .unwrap();
+    outcome.record.id
+}
+
+fn config() -> AttemptConfig {
+    AttemptConfig::new(ScormVersion::Scorm2004, "L1", "Lea Learner")
+}
+
+fn batch(seq: i64, calls: &[&[&str]]) -> CommitBatchIn {
+    CommitBatchIn { seq, calls: calls.iter().map(|c| c.iter().map(|s| s.to_string()).collect()).collect() }
+}
+
+fn value(json: &str, element: &str) -> Option<String> {
+    let attempt = Attempt::from_json(json).unwrap();
+    attempt.values().into_iter().find(|(k, _)| k == element).map(|(_, v)| v)
+}
+
+async fn registration(store: &Store, package_id: &str, after: AfterCompletion) -> String {
+    store
+        .create_scorm_registration(&NewRegistration {
+            package_id: package_id.into(),
+            personnel_number: "L1".into(),
+            after_completion: after,
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+on_both!(registrations_are_checked, |store: Store, dir: PathBuf| async move {
+    let package_id = setup(&store, &dir).await;
+    let id = registration(&store, &package_id, AfterCompletion::Review).await;
+    let r = store.scorm_registration(&id).await.unwrap().unwrap();
+    assert_eq!((r.package_id.as_str(), r.personnel_number.as_str(), r.attempt), (package_id.as_str(), "L1", 1));
+    let missing_package = store
+        .create_scorm_registration(&NewRegistration {
+            package_id: "nope".into(),
+            personnel_number: "L1".into(),
+            after_completion: AfterCompletion::Review,
+        })
+        .await;
+    assert!(matches!(missing_package, Err(Error::NotFound { .. })), "{missing_package:?}");
+    let missing_person = store
+        .create_scorm_registration(&NewRegistration {
+            package_id: package_id.clone(),
+            personnel_number: "ZZ".into(),
+            after_completion: AfterCompletion::Review,
+        })
+        .await;
+    assert!(matches!(missing_person, Err(Error::NotFound { .. })), "{missing_person:?}");
+});
+
+on_both!(commits_are_idempotent_and_ordered, |store: Store, dir: PathBuf| async move {
+    let package_id = setup(&store, &dir).await;
+    let id = registration(&store, &package_id, AfterCompletion::Review).await;
+    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    assert_eq!(value(&s.attempt_json, "cmi.entry").as_deref(), Some("ab-initio"));
+    let now = UnixMillis(1_000);
+    let first = batch(1, &[&["Initialize", ""], &["SetValue", "cmi.location", "p1"], &["Commit", ""]]);
+    let ack = store.apply_scorm_commit(&s.session_id, &s.token, std::slice::from_ref(&first), now).await.unwrap();
+    assert_eq!((ack.acked_seq, ack.applied.clone()), (1, vec![1]));
+    // the same batch again (a retry after a lost answer) is acknowledged and not applied
+    let again = store.apply_scorm_commit(&s.session_id, &s.token, std::slice::from_ref(&first), now).await.unwrap();
+    assert_eq!((again.acked_seq, again.applied.len()), (1, 0));
+    assert_eq!(store.scorm_commit_count(&id).await.unwrap(), 1);
+    // a gap: batch 3 without 2 is not applied; 2 and 3 together are
+    let third = batch(3, &[&["SetValue", "cmi.location", "p3"], &["Commit", ""]]);
+    let gap = store.apply_scorm_commit(&s.session_id, &s.token, std::slice::from_ref(&third), now).await.unwrap();
+    assert_eq!((gap.acked_seq, gap.applied.len()), (1, 0));
+    let second = batch(2, &[&["SetValue", "cmi.location", "p2"], &["Commit", ""]]);
+    let both = store.apply_scorm_commit(&s.session_id, &s.token, &[third, first, second], now).await.unwrap();
+    assert_eq!((both.acked_seq, both.applied.clone()), (3, vec![2, 3]));
+    let states = store.scorm_sco_states(&id).await.unwrap();
+    assert_eq!(value(&states[0].attempt_json, "cmi.location").as_deref(), Some("p3"));
+    assert_eq!(store.scorm_commit_count(&id).await.unwrap(), 3);
+    // a wrong token is no session at all
+    let wrong = store.apply_scorm_commit(&s.session_id, "not-the-token", &[batch(4, &[&["Commit", ""]])], now).await;
+    assert!(matches!(wrong, Err(Error::NotFound { .. })), "{wrong:?}");
+});
+
+on_both!(refused_calls_are_reported, |store: Store, dir: PathBuf| async move {
+    let package_id = setup(&store, &dir).await;
+    let id = registration(&store, &package_id, AfterCompletion::Review).await;
+    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let b = batch(1, &[&["Initialize", ""], &["SetValue", "cmi.score.scaled", "7"], &["Commit", ""]]);
+    let ack = store.apply_scorm_commit(&s.session_id, &s.token, &[b], UnixMillis(5)).await.unwrap();
+    assert_eq!(ack.refused.len(), 1);
+    assert_eq!(ack.refused[0].error, 407);
+});
+
+on_both!(suspend_and_resume, |store: Store, dir: PathBuf| async move {
+    let package_id = setup(&store, &dir).await;
+    let id = registration(&store, &package_id, AfterCompletion::Review).await;
+    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let calls: &[&[&str]] = &[
+        &["Initialize", ""],
+        &["SetValue", "cmi.location", "page-7"],
+        &["SetValue", "cmi.suspend_data", "state=42"],
+        &["SetValue", "cmi.session_time", "PT1M"],
+        &["SetValue", "cmi.exit", "suspend"],
+        &["Terminate", ""],
+    ];
+    let ack = store.apply_scorm_commit(&s.session_id, &s.token, &[batch(1, calls)], UnixMillis(10)).await.unwrap();
+    assert!(ack.terminated);
+    let next = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    assert_eq!(value(&next.attempt_json, "cmi.entry").as_deref(), Some("resume"));
+    assert_eq!(value(&next.attempt_json, "cmi.location").as_deref(), Some("page-7"));
+    assert_eq!(value(&next.attempt_json, "cmi.suspend_data").as_deref(), Some("state=42"));
+    assert_eq!(value(&next.attempt_json, "cmi.total_time").as_deref(), Some("PT1M"));
+    // the older session is superseded: its late commits are refused
+    let late = store.apply_scorm_commit(&s.session_id, &s.token, &[batch(2, &[&["Commit", ""]])], UnixMillis(11)).await;
+    assert!(matches!(late, Err(Error::Conflict { .. })), "{late:?}");
+    // a launch that never initialized is reused as prepared (no second begin_next_session)
+    let again = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    assert_eq!(value(&again.attempt_json, "cmi.entry").as_deref(), Some("resume"));
+    let start = store.scorm_session_start(&again.session_id, &again.token).await.unwrap().unwrap();
+    assert!(start.fresh);
+    let old = store.scorm_session_start(&next.session_id, &next.token).await.unwrap().unwrap();
+    assert!(!old.fresh, "a superseded session must not start again");
+});
+
+on_both!(new_attempt_and_review, |store: Store, dir: PathBuf| async move {
+    let package_id = setup(&store, &dir).await;
+    let id = registration(&store, &package_id, AfterCompletion::NewAttempt).await;
+    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let calls: &[&[&str]] =
+        &[&["Initialize", ""], &["SetValue", "cmi.completion_status", "completed"], &["Terminate", ""]];
+    store.apply_scorm_commit(&s.session_id, &s.token, &[batch(1, calls)], UnixMillis(10)).await.unwrap();
+    let fresh = store.open_scorm_session(&id, "i1", LaunchKind::NewAttempt, config()).await.unwrap();
+    assert_eq!(fresh.attempt, 2);
+    assert_eq!(value(&fresh.attempt_json, "cmi.completion_status").as_deref(), Some("unknown"));
+    assert_eq!(store.scorm_registration(&id).await.unwrap().unwrap().attempt, 2);
+    // review shows the stored data read-only and stores nothing
+    let review = store.open_scorm_session(&id, "i1", LaunchKind::Review, config()).await.unwrap();
+    assert!(review.review);
+    let attempt = Attempt::from_json(&review.attempt_json).unwrap();
+    assert_eq!(attempt.config().mode, lms_rte::Mode::Review);
+    let before = store.scorm_commit_count(&id).await.unwrap();
+    let b = batch(1, &[&["Initialize", ""], &["SetValue", "cmi.location", "x"], &["Terminate", ""]]);
+    let ack = store.apply_scorm_commit(&review.session_id, &review.token, &[b], UnixMillis(20)).await.unwrap();
+    assert_eq!(ack.acked_seq, 1);
+    assert_eq!(store.scorm_commit_count(&id).await.unwrap(), before);
+});
+
+on_both!(concurrent_commits_of_one_session_apply_once, |store: Store, dir: PathBuf| async move {
+    let package_id = setup(&store, &dir).await;
+    let id = registration(&store, &package_id, AfterCompletion::Review).await;
+    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let b1 = batch(1, &[&["Initialize", ""], &["SetValue", "cmi.suspend_data", "a"], &["Commit", ""]]);
+    let b2 = batch(2, &[&["SetValue", "cmi.suspend_data", "ab"], &["Commit", ""]]);
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (store, sid, token, batches) = (store.clone(), s.session_id.clone(), s.token.clone(), vec![b1.clone(), b2.clone()]);
+        tasks.push(tokio::spawn(async move { store.apply_scorm_commit(&sid, &token, &batches, UnixMillis(1)).await }));
+    }
+    let mut applied = 0;
+    for t in tasks {
+        let ack = t.await.unwrap().unwrap();
+        assert_eq!(ack.acked_seq, 2);
+        applied += ack.applied.len();
+    }
+    assert_eq!(applied, 2, "each batch is applied exactly once");
+    assert_eq!(store.scorm_commit_count(&id).await.unwrap(), 2);
+    let states = store.scorm_sco_states(&id).await.unwrap();
+    assert_eq!(value(&states[0].attempt_json, "cmi.suspend_data").as_deref(), Some("ab"));
+});
