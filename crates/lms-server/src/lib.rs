@@ -20,6 +20,7 @@ use lms_package::archive::ArchiveLimits;
 use lms_store::Store;
 
 pub use error::{ApiError, ApiResult};
+pub use lms_xapi::XapiVersion;
 pub use scorm::{content_app, serve_content};
 pub use schedule::{LogDelivery, NotificationDelivery, OutboxRound, ScheduleSettings, run_outbox_round};
 
@@ -32,6 +33,8 @@ pub struct ServerConfig {
     pub archive_limits: ArchiveLimits,
     /// Where uploads are spooled while they arrive (inside the data folder).
     pub spool_dir: PathBuf,
+    /// The xAPI version the LRS announces when a request has no valid version header.
+    pub xapi_version: lms_xapi::XapiVersion,
     /// Blended learning: booking policy, iCalendar identity, background task interval.
     pub schedule: schedule::ScheduleSettings,
     /// The SCORM content origin as the browser reaches it (`http://host:port`, no trailing
@@ -45,6 +48,7 @@ impl ServerConfig {
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
             archive_limits: ArchiveLimits::default(),
             spool_dir: data_dir.join("spool"),
+            xapi_version: lms_xapi::XapiVersion::V2_0_0,
             schedule: schedule::ScheduleSettings::default(),
             content_origin: None,
         }
@@ -58,12 +62,14 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Delivers the notification outbox (log-only unless replaced).
     pub notifier: Arc<dyn schedule::NotificationDelivery>,
+    /// The LRS's statement writer and credential cache.
+    pub(crate) xapi: xapi::XapiState,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> std::io::Result<AppState> {
         std::fs::create_dir_all(&config.spool_dir)?;
-        Ok(AppState { store, config: Arc::new(config), notifier: Arc::new(schedule::LogDelivery) })
+        Ok(AppState { store, config: Arc::new(config), notifier: Arc::new(schedule::LogDelivery), xapi: xapi::XapiState::default() })
     }
 }
 

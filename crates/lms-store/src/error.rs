@@ -29,6 +29,9 @@ pub enum Error {
     Invalid { field: &'static str, message: String },
     #[error("background task failed: {0}")]
     Task(String),
+    /// A conditional write (`If-Match` / `If-None-Match`) found a different current state.
+    #[error("precondition failed: {message}")]
+    PreconditionFailed { message: String },
     /// A scheduling rule refused the change (blended learning, issue 6).
     #[error("{0}")]
     Schedule(lms_schedule::ScheduleError),

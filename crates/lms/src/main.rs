@@ -33,6 +33,9 @@ enum Command {
         /// Largest accepted package upload, in bytes.
         #[arg(long, env = "LMS_MAX_UPLOAD_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
         max_upload_bytes: u64,
+        /// The xAPI version the LRS answers with when a request has no valid version header.
+        #[arg(short = 'x', long, env = "LMS_XAPI_VERSION", default_value = "2.0.0", value_parser = parse_xapi_version)]
+        xapi_version: lms_server::XapiVersion,
     },
     /// Work with e-learning packages.
     #[command(subcommand)]
@@ -130,7 +133,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { storage, bind, max_upload_bytes } => serve(storage, bind, max_upload_bytes).await,
+        Command::Serve { storage, bind, max_upload_bytes, xapi_version } => {
+            serve(storage, bind, max_upload_bytes, xapi_version).await
+        }
         Command::Package(PackageCommand::Inspect { path, json, manifest_only }) => inspect(&path, json, manifest_only),
         Command::Package(PackageCommand::Import { path, storage }) => import(&path, &storage).await,
         Command::People(PeopleCommand::Import { file, storage }) => people_import(&file, &storage).await,
@@ -153,7 +158,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn serve(storage: StorageArgs, bind: SocketAddr, max_upload_bytes: u64) -> anyhow::Result<ExitCode> {
+fn parse_xapi_version(text: &str) -> Result<lms_server::XapiVersion, String> {
+    match text {
+        "2.0.0" => Ok(lms_server::XapiVersion::V2_0_0),
+        "1.0.3" => Ok(lms_server::XapiVersion::V1_0_3),
+        _ => Err(format!("{text:?} is not 2.0.0 or 1.0.3")),
+    }
+}
+
+async fn serve(
+    storage: StorageArgs,
+    bind: SocketAddr,
+    max_upload_bytes: u64,
+    xapi_version: lms_server::XapiVersion,
+) -> anyhow::Result<ExitCode> {
     let store = Store::open(&storage.config()).await.context("opening the store")?;
     tracing::info!(backend = ?store.backend(), data = %storage.data.display(), "store ready");
     if let Ok(token) = std::env::var("LMS_ADMIN_TOKEN") {
@@ -162,7 +180,13 @@ async fn serve(storage: StorageArgs, bind: SocketAddr, max_upload_bytes: u64) ->
             tracing::info!("bootstrap admin 'admin' has the LMS_ADMIN_TOKEN bearer token");
         }
     }
+    if let Ok(basic) = std::env::var("LMS_LRS_BASIC") {
+        let (key, secret) = basic.split_once(':').context("LMS_LRS_BASIC must be key:secret")?;
+        store.ensure_xapi_client(key, secret, &["all"]).await.context("LMS_LRS_BASIC")?;
+        tracing::info!(key, "LRS client from LMS_LRS_BASIC has scope all");
+    }
     let mut config = lms_server::ServerConfig::new(&storage.data);
+    config.xapi_version = xapi_version;
     config.max_upload_bytes = max_upload_bytes;
     let state = lms_server::AppState::new(store, config).context("preparing the spool folder")?;
     lms_server::serve(state, bind).await.with_context(|| format!("serving on {bind}"))?;
