@@ -10,7 +10,7 @@ use crate::layout::wrap;
 use crate::model::{HistoryEntry, Language, Person, check_dates, check_text};
 use crate::render::{
     DocumentInfo, draw_image, draw_line, draw_lines, fill_path, finish, mm, new_document,
-    page_settings, stroke_path,
+    page_settings, stroke_path, unambiguous,
 };
 use crate::template::{Align, Color, Template};
 
@@ -206,6 +206,19 @@ pub fn render_history(
     fonts: &Fonts,
     issued_at: DateTime<Utc>,
 ) -> Result<Vec<u8>, Error> {
+    unambiguous(|ascii_hex| {
+        render_history_attempt(person, entries, template, fonts, issued_at, ascii_hex)
+    })
+}
+
+fn render_history_attempt(
+    person: &Person,
+    entries: &[HistoryEntry],
+    template: &Template,
+    fonts: &Fonts,
+    issued_at: DateTime<Utc>,
+    ascii_hex: bool,
+) -> Result<Vec<u8>, Error> {
     check_text("person.name", &person.name, true)?;
     if let Some(number) = &person.personnel_number {
         check_text("person.personnel_number", number, false)?;
@@ -292,15 +305,18 @@ pub fn render_history(
     {
         keywords.push(number.trim().to_string());
     }
-    let mut document = new_document(DocumentInfo {
-        title: format!("{} ({} {issued_on})", w.title, w.as_of),
-        language,
-        issued_at,
-        document_id,
-        author: "lms".to_string(),
-        description: w.description.to_string(),
-        keywords,
-    })?;
+    let mut document = new_document(
+        DocumentInfo {
+            title: format!("{} ({} {issued_on})", w.title, w.as_of),
+            language,
+            issued_at,
+            document_id,
+            author: "lms".to_string(),
+            description: w.description.to_string(),
+            keywords,
+        },
+        ascii_hex,
+    )?;
 
     let total_minutes: u64 = sorted.iter().map(|e| u64::from(e.duration_minutes)).sum();
     let table_x = MARGIN;

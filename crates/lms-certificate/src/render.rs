@@ -40,7 +40,35 @@ pub(crate) struct DocumentInfo {
     pub(crate) keywords: Vec<String>,
 }
 
-pub(crate) fn new_document(info: DocumentInfo) -> Result<Document, Error> {
+/// Whether some stream's data ends with a carriage return. pdf-writer always puts `\n` before
+/// `endstream`, so such a stream reads as `\r\nendstream`, and validators (veraPDF,
+/// page_validation) then take `\r\n` as the end-of-line marker and report a wrong /Length
+/// (ISO 19005-2 6.1.7.1). A Flate stream ends in its Adler-32 checksum, so about 1 in 256
+/// streams does.
+pub(crate) fn has_ambiguous_stream_end(pdf: &[u8]) -> bool {
+    pdf.windows(11).any(|window| window == b"\r\nendstream")
+}
+
+/// Runs `attempt(false)` (compact binary streams) and, only if that produced an ambiguous
+/// stream end, `attempt(true)` (binary streams additionally ASCII-hex encoded, which never end
+/// in `\r`). Deterministic: the same inputs take the same path.
+pub(crate) fn unambiguous(
+    attempt: impl Fn(bool) -> Result<Vec<u8>, Error>,
+) -> Result<Vec<u8>, Error> {
+    let pdf = attempt(false)?;
+    if !has_ambiguous_stream_end(&pdf) {
+        return Ok(pdf);
+    }
+    let pdf = attempt(true)?;
+    if has_ambiguous_stream_end(&pdf) {
+        return Err(Error::Pdf(
+            "a stream ends with a carriage return even with ASCII-hex encoding".into(),
+        ));
+    }
+    Ok(pdf)
+}
+
+pub(crate) fn new_document(info: DocumentInfo, ascii_hex: bool) -> Result<Document, Error> {
     let configuration = ConfigurationBuilder::new()
         .with_archival_validator(Archival::A2_U)
         .finish()
@@ -48,6 +76,7 @@ pub(crate) fn new_document(info: DocumentInfo) -> Result<Document, Error> {
     let settings = SerializeSettings {
         configuration,
         enable_tagging: false,
+        ascii_compatible: ascii_hex,
         ..SerializeSettings::default()
     };
     let mut document = Document::new_with(settings);
@@ -245,6 +274,44 @@ pub(crate) fn draw_image(
     Ok(height_mm)
 }
 
+/// Covers the dark modules with rectangles `(column, row, width, height)`: horizontal runs,
+/// each extended downwards while the rows below have the same run.
+fn qr_rectangles(dark: &[bool], modules: usize) -> Vec<(usize, usize, usize, usize)> {
+    let mut used = vec![false; dark.len()];
+    let mut rectangles = Vec::new();
+    for row in 0..modules {
+        let mut column = 0;
+        while column < modules {
+            let at = row * modules + column;
+            if !dark[at] || used[at] {
+                column += 1;
+                continue;
+            }
+            let start = column;
+            while column < modules && dark[row * modules + column] && !used[row * modules + column]
+            {
+                column += 1;
+            }
+            let same_run = |r: usize| {
+                (start..column).all(|c| dark[r * modules + c] && !used[r * modules + c])
+                    && (start == 0 || !dark[r * modules + start - 1])
+                    && (column == modules || !dark[r * modules + column])
+            };
+            let mut height = 1;
+            while row + height < modules && same_run(row + height) {
+                height += 1;
+            }
+            for r in row..row + height {
+                for c in start..column {
+                    used[r * modules + c] = true;
+                }
+            }
+            rectangles.push((start, row, column - start, height));
+        }
+    }
+    rectangles
+}
+
 fn draw_qr(
     surface: &mut Surface<'_>,
     url: &str,
@@ -259,34 +326,34 @@ fn draw_qr(
             reason: format!("cannot be encoded as a QR code: {e}"),
         })?;
     let modules = code.width();
-    let colors = code.to_colors();
-    // Four modules of quiet zone on every side, inside the placement square.
+    let dark: Vec<bool> = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    // Four modules of quiet zone on every side, inside the placement square. The path is
+    // written in module units (small integers) under a scaling transform: a third of the
+    // content-stream bytes of absolute coordinates, so less to compress per certificate.
     let module = size / (modules + 8) as f32;
-    let origin_x = x + 4.0 * module;
-    let origin_y = y + 4.0 * module;
+    let runs = qr_rectangles(&dark, modules);
+    surface.push_transform(&Transform::from_row(
+        module,
+        0.0,
+        0.0,
+        module,
+        x + 4.0 * module,
+        y + 4.0 * module,
+    ));
     fill_path(surface, color, |builder| {
-        for row in 0..modules {
-            let mut column = 0;
-            while column < modules {
-                if colors[row * modules + column] != qrcode::Color::Dark {
-                    column += 1;
-                    continue;
-                }
-                let start = column;
-                while column < modules && colors[row * modules + column] == qrcode::Color::Dark {
-                    column += 1;
-                }
-                if let Some(rect) = Rect::from_xywh(
-                    origin_x + start as f32 * module,
-                    origin_y + row as f32 * module,
-                    (column - start) as f32 * module,
-                    module,
-                ) {
-                    builder.push_rect(rect);
-                }
+        for (column, row, width, height) in runs {
+            if let Some(rect) =
+                Rect::from_xywh(column as f32, row as f32, width as f32, height as f32)
+            {
+                builder.push_rect(rect);
             }
         }
     });
+    surface.pop();
     Ok(())
 }
 
@@ -387,6 +454,16 @@ pub fn render(
     fonts: &Fonts,
     issued_at: DateTime<Utc>,
 ) -> Result<Vec<u8>, Error> {
+    unambiguous(|ascii_hex| render_attempt(certificate, template, fonts, issued_at, ascii_hex))
+}
+
+fn render_attempt(
+    certificate: &Certificate,
+    template: &Template,
+    fonts: &Fonts,
+    issued_at: DateTime<Utc>,
+    ascii_hex: bool,
+) -> Result<Vec<u8>, Error> {
     certificate.validate()?;
     template.validate()?;
     let language = template.language;
@@ -410,15 +487,18 @@ pub fn render(
             certificate.verification_code.trim()
         ),
     };
-    let mut document = new_document(DocumentInfo {
-        title,
-        language,
-        issued_at,
-        document_id: certificate.verification_code.trim().to_string(),
-        author: certificate.department.trim().to_string(),
-        description,
-        keywords,
-    })?;
+    let mut document = new_document(
+        DocumentInfo {
+            title,
+            language,
+            issued_at,
+            document_id: certificate.verification_code.trim().to_string(),
+            author: certificate.department.trim().to_string(),
+            description,
+            keywords,
+        },
+        ascii_hex,
+    )?;
     let (page_w, page_h) = template.orientation.size_mm();
     {
         let mut page = document.start_page_with(page_settings(page_w, page_h)?);

@@ -214,3 +214,54 @@ fn non_white_pixels(path: &Path) -> (usize, usize) {
         .count();
     (ink, total)
 }
+
+/// Renders the first page at 150 dpi and decodes the QR code(s) on it (poppler + rqrr).
+/// `None` without poppler.
+pub fn decode_qr_codes(name: &str, pdf: &[u8]) -> Option<Vec<String>> {
+    if !poppler_available() {
+        return None;
+    }
+    let path = scratch_dir().join(format!("{name}-qr.pdf"));
+    std::fs::write(&path, pdf).expect("write scratch PDF");
+    let prefix = scratch_dir().join(format!("{name}-qr-page"));
+    run(
+        "pdftoppm",
+        &[
+            "-png",
+            "-gray",
+            "-r",
+            "150",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            path.to_str().expect("utf-8"),
+            prefix.to_str().expect("utf-8"),
+        ],
+    );
+    let png_path = find_png(&prefix);
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).expect("open png"),
+    ));
+    let mut reader = decoder.read_info().expect("png header");
+    let mut buffer = vec![0; reader.output_buffer_size().expect("png size")];
+    let info = reader.next_frame(&mut buffer).expect("png frame");
+    let channels = info.color_type.samples();
+    let (width, height) = (info.width as usize, info.height as usize);
+    std::fs::remove_file(&png_path).ok();
+    std::fs::remove_file(&path).ok();
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        buffer[(y * width + x) * channels]
+    });
+    Some(
+        image
+            .detect_grids()
+            .into_iter()
+            .map(|grid| {
+                grid.decode()
+                    .map(|(_, text)| text)
+                    .unwrap_or_else(|e| format!("undecodable: {e}"))
+            })
+            .collect(),
+    )
+}
