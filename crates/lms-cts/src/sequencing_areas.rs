@@ -27,7 +27,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use lms_rte::{Attempt, Call, DataModel, NavigationValidity as RteNavigation, Reply, UnixMillis, Validity};
+use lms_rte::{
+    Attempt, Call, DataModel, NavigationValidity as RteNavigation, ObjectiveInit, Reply, UnixMillis, Validity,
+};
 use lms_sequencing::{
     CompletionStatus, ExitMode, GlobalObjectives, NavigationOutcome, NavigationRequest, ObjectiveReport, ObjectiveSnapshot,
     RuntimeReport, Sequencer, SuccessStatus,
@@ -474,88 +476,25 @@ fn rte_navigation(course: &Course, now: std::time::SystemTime) -> RteNavigation 
 }
 
 /// Shows the sequencer's objective data in `cmi.objectives` before the SCO initializes (on a
-/// resumed attempt too: values read from global objectives may have changed meanwhile).
-///
-/// `lms-rte` has no API to initialize objective statuses yet, so this edits the attempt's
-/// serialized state: each objective entry (by id) gets the success status, completion
-/// status, progress measure and scores the sequencer reports; what the sequencer does not
-/// know is left as the data model has it.
+/// resumed attempt too: values read from global objectives may have changed meanwhile):
+/// each objective (by id) gets the success status, completion status, progress measure and
+/// scores the sequencer knows; what it does not know is left as the data model has it.
 fn preload_objectives(attempt: &mut Attempt, snapshot: &[ObjectiveSnapshot]) {
-    let mut json = attempt.to_json();
-    let mut changed = false;
-    for objective in snapshot.iter().filter(|o| !o.id.is_empty()) {
-        let anchor = format!("\"id\":{}", json_string(&objective.id));
-        let Some(at) = json.find(&anchor) else { continue };
-        // The entry is `{"id":…,"score":{…},"success_status":…,…}`: it closes at the second
-        // `}` after the id (the first closes the nested score object).
-        let Some(end) = json[at..].find('}').map(|e| at + e) else { continue };
-        let Some(entry_end) = json[end + 1..].find('}').map(|e| end + 1 + e) else { continue };
-        let mut entry = json[at..entry_end].to_owned();
-        let mut set = |field: &str, value: Option<String>| {
-            if let Some(value) = value
-                && let Some(updated) = replace_json_field(&entry, field, &json_string(&value))
-            {
-                entry = updated;
-                changed = true;
-            }
-        };
-        set("scaled", objective.score_scaled.map(|v| v.to_string()));
-        set("raw", objective.score_raw.map(|v| v.to_string()));
-        set("min", objective.score_min.map(|v| v.to_string()));
-        set("max", objective.score_max.map(|v| v.to_string()));
-        set("success_status", objective.success_status.map(|s| if s { "passed" } else { "failed" }.to_owned()));
-        set(
-            "completion_status",
-            objective.completion_status.map(|c| if c { "completed" } else { "incomplete" }.to_owned()),
-        );
-        set("progress_measure", objective.progress_measure.map(|v| v.to_string()));
-        json.replace_range(at..entry_end, &entry);
-    }
-    if changed && let Ok(updated) = Attempt::from_json(&json) {
-        *attempt = updated;
-    }
-}
-
-/// Replaces the value (`null` or a JSON string) of `"field":` in a flat JSON fragment.
-fn replace_json_field(entry: &str, field: &str, value: &str) -> Option<String> {
-    let key = format!("\"{field}\":");
-    let start = entry.find(&key)? + key.len();
-    let rest = &entry[start..];
-    let len = if rest.starts_with("null") {
-        4
-    } else if rest.starts_with('"') {
-        let mut escaped = false;
-        let mut close = None;
-        for (i, ch) in rest.char_indices().skip(1) {
-            match ch {
-                '\\' if !escaped => escaped = true,
-                '"' if !escaped => {
-                    close = Some(i);
-                    break;
-                }
-                _ => escaped = false,
-            }
-        }
-        close? + 1
-    } else {
-        return None;
-    };
-    Some(format!("{}{}{}", &entry[..start], value, &entry[start + len..]))
-}
-
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for ch in text.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    let objectives: Vec<ObjectiveInit> = snapshot
+        .iter()
+        .filter(|o| !o.id.is_empty())
+        .map(|o| ObjectiveInit {
+            id: o.id.clone(),
+            success_status: o.success_status.map(|s| if s { "passed" } else { "failed" }.to_owned()),
+            completion_status: o.completion_status.map(|c| if c { "completed" } else { "incomplete" }.to_owned()),
+            score_scaled: o.score_scaled,
+            score_raw: o.score_raw,
+            score_min: o.score_min,
+            score_max: o.score_max,
+            progress_measure: o.progress_measure,
+        })
+        .collect();
+    attempt.initialize_objectives(&objectives);
 }
 
 fn run_visit(package: &str, visit: &Visit, attempt: &mut Attempt, clock: &mut i64, results: &mut Vec<StepResult>) {

@@ -662,12 +662,28 @@ fn objectives_show_the_sequencers_data() {
             ..Default::default()
         },
     ]);
+    // A second initialization (a resumed attempt: global values changed meanwhile) updates
+    // by id and keeps what it does not name.
+    attempt.initialize_objectives(&[lms_rte::ObjectiveInit {
+        id: "primary".into(),
+        completion_status: Some("incomplete".into()),
+        score_raw: Some(85.0),
+        score_min: Some(0.0),
+        score_max: Some(100.0),
+        progress_measure: Some(0.25),
+        ..Default::default()
+    }]);
     let transcript = run(
         attempt,
         "I
          G cmi.objectives._count
          G cmi.objectives.0.success_status
+         G cmi.objectives.0.completion_status
          G cmi.objectives.0.score.scaled
+         G cmi.objectives.0.score.raw
+         G cmi.objectives.0.score.min
+         G cmi.objectives.0.score.max
+         G cmi.objectives.0.progress_measure
          G cmi.objectives.1.id
          G cmi.objectives.1.completion_status
          G cmi.objectives.1.success_status",
@@ -676,7 +692,12 @@ fn objectives_show_the_sequencers_data() {
         I -> "true" 0
         G cmi.objectives._count -> "2" 0
         G cmi.objectives.0.success_status -> "passed" 0
+        G cmi.objectives.0.completion_status -> "incomplete" 0
         G cmi.objectives.0.score.scaled -> "0.8" 0
+        G cmi.objectives.0.score.raw -> "85" 0
+        G cmi.objectives.0.score.min -> "0" 0
+        G cmi.objectives.0.score.max -> "100" 0
+        G cmi.objectives.0.progress_measure -> "0.25" 0
         G cmi.objectives.1.id -> "global-1" 0
         G cmi.objectives.1.completion_status -> "completed" 0
         G cmi.objectives.1.success_status -> "unknown" 0
