@@ -188,8 +188,26 @@ async fn serve(
     let mut config = lms_server::ServerConfig::new(&storage.data);
     config.xapi_version = xapi_version;
     config.max_upload_bytes = max_upload_bytes;
+    // SCORM content runs on its own origin (a second listener): LMS_CONTENT_BIND (default: the
+    // main port + 1) and LMS_CONTENT_ORIGIN, the URL browsers reach it at (default http://<bind>).
+    let content_bind: SocketAddr = match std::env::var("LMS_CONTENT_BIND") {
+        Ok(text) => text.parse().with_context(|| format!("LMS_CONTENT_BIND {text:?} is not host:port"))?,
+        Err(_) => SocketAddr::new(bind.ip(), bind.port().checked_add(1).context("the main port leaves no port for content")?),
+    };
+    config.content_origin = Some(match std::env::var("LMS_CONTENT_ORIGIN") {
+        Ok(origin) => origin.trim_end_matches('/').to_string(),
+        Err(_) => format!("http://{content_bind}"),
+    });
     let state = lms_server::AppState::new(store, config).context("preparing the spool folder")?;
-    lms_server::serve(state, bind).await.with_context(|| format!("serving on {bind}"))?;
+    let content_state = state.clone();
+    tokio::try_join!(
+        async { lms_server::serve(state, bind).await.with_context(|| format!("serving on {bind}")) },
+        async {
+            lms_server::serve_content(content_state, content_bind)
+                .await
+                .with_context(|| format!("serving content on {content_bind}"))
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

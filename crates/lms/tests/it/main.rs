@@ -1,5 +1,7 @@
 //! The `lms` binary end to end: exit codes, output, the data folder, a real server on a port.
 
+mod browser;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
