@@ -36,6 +36,11 @@ pub use scorm::{
     AfterCompletion, CommitAck, CommitBatchIn, LaunchKind, NewRegistration, OpenedSession, RefusedCall, Registration, ScoRecord,
     SessionStart,
 };
+pub use certificates::{
+    BatchItemError, BatchReport, CertificateOrigin, CertificateProgress, CertificateStatus, DEFAULT_VERIFICATION_BASE_URL, ExportFilter,
+    ExportReport, IssueRequest, IssuedCertificate, METADATA_CSV_COLUMNS, ManualCertificate, PdfCheck, canonical_code,
+    default_certificate_template,
+};
 pub use people::{
     ImportReport, NewOrgUnit, NewPerson, OrgUnit, Person, PersonRow, RejectedRow, Role, validate_personnel_number,
 };

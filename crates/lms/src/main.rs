@@ -3,6 +3,8 @@
 //! Exit codes: 0 success, 1 the input was refused (not importable, rejected rows), 2 usage
 //! errors (clap's own), 3 anything else going wrong (database unreachable, disk full…).
 
+mod certificates;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +45,9 @@ enum Command {
     /// Work with people.
     #[command(subcommand)]
     People(PeopleCommand),
+    /// Certificates of attendance: sample, issue, revoke, verify, render, export.
+    #[command(subcommand)]
+    Certificates(certificates::Command),
 }
 
 #[derive(Subcommand)]
@@ -139,6 +144,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Package(PackageCommand::Inspect { path, json, manifest_only }) => inspect(&path, json, manifest_only),
         Command::Package(PackageCommand::Import { path, storage }) => import(&path, &storage).await,
         Command::People(PeopleCommand::Import { file, storage }) => people_import(&file, &storage).await,
+        Command::Certificates(command) => certificates::run(command).await,
         Command::People(PeopleCommand::SetPassword { personnel_number, storage }) => {
             let store = Store::open(&storage.config()).await?;
             let mut line = String::new();

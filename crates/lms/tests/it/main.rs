@@ -2,6 +2,8 @@
 
 mod browser;
 
+mod certificates;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
