@@ -1,2 +1,185 @@
-// Placeholder: no benchmark written yet for this area.
-fn main() {}
+//! The LRS hot path through the whole HTTP stack in process (`lms_server::app`, no socket):
+//! single-statement POSTs from many concurrent clients (group commit), 100-statement batch
+//! POSTs, and the p99 of a filtered GET (agent + verb, limit 10) once the store holds
+//! `LMS_BENCH_XAPI_STATEMENTS` statements (default 1,000,000), on SQLite and, when reachable,
+//! PostgreSQL (`LMS_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`;
+//! the bench creates and drops its own database).
+//!
+//! Counts and time are bounded: every phase stops after its count or 60 s. Run with
+//! `cargo bench -p lms-benches --bench xapi`; `LMS_BENCH_XAPI_STATEMENTS=100000` for a quick run.
+//! Targets (issue 4): ≥ 20,000 single POSTs/s, ≥ 150,000 statements/s in batches, GET p99 < 20 ms.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Request;
+use base64::Engine;
+use criterion::Criterion;
+use lms_server::{AppState, ServerConfig, app};
+use lms_store::{Store, StoreConfig};
+use tower::ServiceExt;
+
+const KEY: &str = "bench-key";
+const SECRET: &str = "bench-secret";
+const PHASE_LIMIT: Duration = Duration::from_secs(60);
+
+fn auth() -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{KEY}:{SECRET}")))
+}
+
+/// Statement `n`: 1,000 learners, 10 verbs, 500 activities, each in one of 50 courses.
+fn statement(n: u64) -> String {
+    format!(
+        r#"{{"actor":{{"objectType":"Agent","name":"Learner {a}","account":{{"homePage":"https://lms.example","name":"p{a:06}"}}}},"verb":{{"id":"http://adlnet.gov/expapi/verbs/v{v}","display":{{"en-US":"verb {v}"}}}},"object":{{"id":"https://lms.example/activities/a{o}","definition":{{"name":{{"en-US":"Activity {o}"}},"type":"http://adlnet.gov/expapi/activities/lesson"}}}},"result":{{"score":{{"scaled":0.{s}}},"success":true,"duration":"PT{d}S"}},"context":{{"registration":"{r:08x}-0000-4000-8000-000000000000","contextActivities":{{"parent":[{{"id":"https://lms.example/courses/c{c}"}}]}}}},"timestamp":"2026-11-22T10:00:00.000Z"}}"#,
+        a = n % 1000,
+        v = n % 10,
+        o = n % 500,
+        s = n % 10,
+        d = n % 3600,
+        r = n % 5000,
+        c = n % 50,
+    )
+}
+
+async fn post(router: &axum::Router, body: String) -> u16 {
+    let request = Request::post("/xapi/statements")
+        .header("authorization", auth())
+        .header("x-experience-api-version", "2.0.0")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    router.clone().oneshot(request).await.unwrap().status().as_u16()
+}
+
+/// Sends `total` statements in POSTs of `per_request` from `clients` concurrent tasks;
+/// returns statements per second.
+async fn load(router: &axum::Router, first: u64, total: u64, per_request: u64, clients: u64) -> (u64, f64) {
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let router = router.clone();
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(per_request, Ordering::Relaxed);
+                if i >= total || started.elapsed() > PHASE_LIMIT {
+                    break;
+                }
+                let body = if per_request == 1 {
+                    statement(first + i)
+                } else {
+                    let items: Vec<String> = (i..(i + per_request).min(total)).map(|k| statement(first + k)).collect();
+                    format!("[{}]", items.join(","))
+                };
+                let status = post(&router, body).await;
+                assert_eq!(status, 200, "POST failed");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let sent = next.load(Ordering::Relaxed).min(total);
+    (sent, sent as f64 / started.elapsed().as_secs_f64())
+}
+
+fn get_request(n: u64) -> Request<Body> {
+    let agent = format!(r#"{{"account":{{"homePage":"https://lms.example","name":"p{:06}"}}}}"#, n % 1000);
+    let uri = format!(
+        "/xapi/statements?agent={}&verb={}&limit=10",
+        encode(&agent),
+        encode(&format!("http://adlnet.gov/expapi/verbs/v{}", n % 10))
+    );
+    Request::get(uri)
+        .header("authorization", auth())
+        .header("x-experience-api-version", "2.0.0")
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+async fn filtered_get_p99(router: &axum::Router, samples: u64) -> (f64, f64) {
+    let mut times = Vec::with_capacity(samples as usize);
+    for n in 0..samples {
+        let started = Instant::now();
+        let response = router.clone().oneshot(get_request(n * 7)).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let _ = http_body_util::BodyExt::collect(response.into_body()).await.unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let p50 = times[times.len() / 2];
+    let p99 = times[(times.len() * 99 / 100).min(times.len() - 1)];
+    (p50, p99)
+}
+
+fn run_backend(runtime: &tokio::runtime::Runtime, criterion: &mut Criterion, name: &str, config: StoreConfig, total: u64) {
+    let (router, store) = runtime.block_on(async {
+        let store = Store::open(&config).await.unwrap();
+        store.ensure_xapi_client(KEY, SECRET, &["all"]).await.unwrap();
+        let state = AppState::new(store.clone(), ServerConfig::new(&config.data_dir)).unwrap();
+        (app(state), store)
+    });
+    let singles = 20_000u64.min(total);
+    let (sent, rate) = runtime.block_on(load(&router, 0, singles, 1, 64));
+    println!("xapi/{name}: single-statement POSTs, 64 concurrent clients: {sent} in total, {rate:.0} statements/s");
+    let (sent_batches, batch_rate) = runtime.block_on(load(&router, singles, total - singles, 100, 4));
+    println!("xapi/{name}: 100-statement batch POSTs, 4 concurrent clients: {sent_batches} in total, {batch_rate:.0} statements/s");
+    let stored = runtime.block_on(store.xapi_statement_count()).unwrap();
+    let (p50, p99) = runtime.block_on(filtered_get_p99(&router, 1_000));
+    println!("xapi/{name}: filtered GET (agent+verb, limit 10) at {stored} statements: p50 {p50:.2} ms, p99 {p99:.2} ms");
+    if let Some(kib) = lms_benches::peak_rss_kib() {
+        println!("xapi/{name}: peak resident memory of the bench process so far: {} MiB", kib / 1024);
+    }
+    let mut group = criterion.benchmark_group(format!("xapi_{name}"));
+    group.sample_size(20);
+    let mut n = 0u64;
+    group.bench_function("filtered_get", |b| {
+        b.iter(|| {
+            n += 1;
+            runtime.block_on(async { router.clone().oneshot(get_request(n)).await.unwrap().status() })
+        })
+    });
+    group.finish();
+    runtime.block_on(store.close());
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mut criterion = Criterion::default().configure_from_args();
+    let total: u64 = std::env::var("LMS_BENCH_XAPI_STATEMENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+
+    let dir = tempfile::tempdir().unwrap();
+    run_backend(&runtime, &mut criterion, "sqlite", StoreConfig::sqlite_in(dir.path()), total);
+
+    let admin_url =
+        std::env::var("LMS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url.clone());
+    let name = format!("lms_bench_xapi_{}", std::process::id());
+    let created = std::process::Command::new("psql")
+        .args([&admin_url, "-qc", &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if created {
+        let pg_dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig {
+            data_dir: pg_dir.path().to_path_buf(),
+            database_url: Some(format!("{base}/{name}")),
+            max_connections: 8,
+        };
+        run_backend(&runtime, &mut criterion, "postgres", config, total);
+        let _ = std::process::Command::new("psql").args([&admin_url, "-qc", &format!("DROP DATABASE IF EXISTS {name}")]).status();
+    } else {
+        eprintln!("!!! PostgreSQL is not reachable at {admin_url}: the PostgreSQL half is skipped");
+    }
+    criterion.final_summary();
+}
