@@ -113,6 +113,20 @@ on_both!(refused_uploads_store_nothing, |store: Store, dir: PathBuf| async move 
     let bomb = zip_file(work.path(), "bomb.zip", &[("imsmanifest.xml", MANIFEST_12.as_bytes()), ("index.html", &zeros)]);
     let result = store.import_package_zip(&bomb, &ImportOptions::default(), None).await;
     assert!(matches!(result, Err(Error::Archive(_))), "bomb: {result:?}");
+    // A symbolic link entry.
+    let link = work.path().join("symlink.zip");
+    {
+        let mut writer = zip::ZipWriter::new(std::fs::File::create(&link).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        writer.start_file("imsmanifest.xml", options).unwrap();
+        writer.write_all(MANIFEST_12.as_bytes()).unwrap();
+        writer.start_file("index.html", options).unwrap();
+        writer.write_all(b"x").unwrap();
+        writer.add_symlink("passwd", "/etc/passwd", options).unwrap();
+        writer.finish().unwrap();
+    }
+    let result = store.import_package_zip(&link, &ImportOptions::default(), None).await;
+    assert!(matches!(result, Err(Error::Archive(_))), "symlink: {result:?}");
     // Not a zip at all.
     let junk = work.path().join("junk.zip");
     std::fs::write(&junk, b"this is not a zip file").unwrap();
