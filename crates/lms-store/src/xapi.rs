@@ -633,15 +633,40 @@ impl Store {
 
         // the statements themselves
         let mut params: Vec<Param> = Vec::new();
-        let mut sql = String::from("SELECT s.seq, s.json, s.stored_ms FROM xapi_statements s");
+        // With an agent (else an activity) filter, its relation table drives the query: its
+        // (key, seq) index yields the matches in order (CROSS JOIN keeps SQLite from starting
+        // at a less selective verb index when it has no statistics).
+        let driver = if filter.agent.is_some() {
+            Some(("xapi_statement_agents", "ag"))
+        } else if filter.activity.is_some() {
+            Some(("xapi_statement_activities", "ac"))
+        } else {
+            None
+        };
+        let mut sql = match driver {
+            Some((table, alias)) => format!("SELECT s.seq, s.json, s.stored_ms FROM {table} {alias} CROSS JOIN xapi_statements s"),
+            None => String::from("SELECT s.seq, s.json, s.stored_ms FROM xapi_statements s"),
+        };
         let mut conditions: Vec<String> = vec!["s.voided = 0".into()];
         let mut target_conditions: Vec<String> = Vec::new();
         property_conditions(filter, "s", &mut params, &mut conditions, &mut target_conditions, true, &mut sql);
+        if let Some((_, alias)) = driver {
+            // the driver's join condition moves from ON to WHERE
+            let on = format!(" JOIN {} {alias} ON ", if alias == "ag" { "xapi_statement_agents" } else { "xapi_statement_activities" });
+            if let Some(start) = sql.find(&on) {
+                let rest = &sql[start + on.len()..];
+                let end = rest.find(" JOIN ").unwrap_or(rest.len());
+                let condition = rest[..end].to_string();
+                sql.replace_range(start..start + on.len() + end, "");
+                conditions.push(condition);
+            }
+        }
         time_conditions(filter, "s", &mut params, &mut conditions);
         sql.push_str(" WHERE ");
         sql.push_str(&conditions.join(" AND "));
         params.push(Param::Int(limit + 1));
-        sql.push_str(&format!(" ORDER BY s.seq {order} LIMIT ${}", params.len()));
+        let order_by = driver.map(|(_, alias)| alias).unwrap_or("s");
+        sql.push_str(&format!(" ORDER BY {order_by}.seq {order} LIMIT ${}", params.len()));
 
         let mut found = self.fetch_statements(sql, &params).await?;
 
