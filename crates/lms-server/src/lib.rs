@@ -20,9 +20,9 @@ use lms_package::archive::ArchiveLimits;
 use lms_store::Store;
 
 pub use error::{ApiError, ApiResult};
-pub use lms_xapi::XapiVersion;
-pub use scorm::{content_app, serve_content};
 pub use schedule::{LogDelivery, NotificationDelivery, OutboxRound, ScheduleSettings, run_outbox_round};
+pub use scorm::{content_app, serve_content};
+pub use lms_xapi::XapiVersion;
 
 /// Settings the routes need.
 #[derive(Clone, Debug)]
@@ -33,13 +33,13 @@ pub struct ServerConfig {
     pub archive_limits: ArchiveLimits,
     /// Where uploads are spooled while they arrive (inside the data folder).
     pub spool_dir: PathBuf,
-    /// The xAPI version the LRS announces when a request has no valid version header.
-    pub xapi_version: lms_xapi::XapiVersion,
     /// Blended learning: booking policy, iCalendar identity, background task interval.
     pub schedule: schedule::ScheduleSettings,
     /// The SCORM content origin as the browser reaches it (`http://host:port`, no trailing
     /// slash), served by [`serve_content`]. `None`: content frame URLs are relative (tests).
     pub content_origin: Option<String>,
+    /// The xAPI version the LRS announces when a request has no valid version header.
+    pub xapi_version: lms_xapi::XapiVersion,
 }
 
 impl ServerConfig {
@@ -48,9 +48,9 @@ impl ServerConfig {
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
             archive_limits: ArchiveLimits::default(),
             spool_dir: data_dir.join("spool"),
-            xapi_version: lms_xapi::XapiVersion::V2_0_0,
             schedule: schedule::ScheduleSettings::default(),
             content_origin: None,
+            xapi_version: lms_xapi::XapiVersion::V2_0_0,
         }
     }
 }

@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
 use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
@@ -15,7 +14,6 @@ use lms_store::{ImportOptions, NewOrgUnit, NewPerson, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
-use tower::ServiceExt;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -27,7 +25,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/packages", post(upload_package).get(list_packages).layer(DefaultBodyLimit::disable()))
         .route("/api/packages/{id}", get(get_package))
         .route("/api/packages/{id}/files", get(list_package_files))
-        .route("/content/{package_id}/{*path}", get(package_content))
         .route("/api/people", post(create_person))
         .route("/api/people/{personnel_number}", get(get_person))
         .route("/api/org-units", post(create_org_unit).get(list_org_units))
@@ -194,30 +191,6 @@ async fn list_package_files(
     state.store.package(&id).await?.ok_or_else(|| ApiError::not_found(format!("package {id:?}")))?;
     let files = state.store.package_files(&id).await?;
     Ok(axum::Json(json!({ "files": files })))
-}
-
-/// Package files with the MIME type of their name, Range and conditional requests.
-async fn package_content(
-    State(state): State<AppState>,
-    Path((package_id, path)): Path<(String, String)>,
-    request: Request,
-) -> ApiResult<Response> {
-    if path.split('/').any(|seg| seg == ".." || seg == ".") {
-        return Err(ApiError::bad_request("the path must not contain '.' or '..' segments"));
-    }
-    let (file, disk) = state
-        .store
-        .package_file(&package_id, &path)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("file {path:?} in package {package_id:?}")))?;
-    let mime = mime_guess::from_path(&file.path).first_or_octet_stream();
-    let response = tower_http::services::ServeFile::new_with_mime(disk, &mime)
-        .oneshot(request)
-        .await
-        .map_err(|_| ApiError::internal())?;
-    let mut response = response.map(Body::new);
-    response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    Ok(response)
 }
 
 // ---- people and org units ------------------------------------------------------------------

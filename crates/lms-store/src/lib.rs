@@ -27,11 +27,11 @@ use std::path::{Path, PathBuf};
 pub use blobs::BlobStore;
 pub use db::Backend;
 pub use error::Error;
+pub use packages::{ImportOptions, ImportOutcome, PackageFile, PackageRecord, Progress};
 pub use xapi::{
     DocumentKey, DocumentKind, DocumentWrite, NewAttachment, StatementBatch, StatementFilter, StatementPage, StoredAttachment,
     StoredDocument, StoredStatement, XAPI_CLIENT_HOME_PAGE, XAPI_SCOPES, XapiClient, XapiWriter,
 };
-pub use packages::{ImportOptions, ImportOutcome, PackageFile, PackageRecord, Progress};
 pub use scorm::{
     AfterCompletion, CommitAck, CommitBatchIn, LaunchKind, NewRegistration, OpenedSession, RefusedCall, Registration, ScoRecord,
     SessionStart,

@@ -192,7 +192,6 @@ async fn serve(
         tracing::info!(key, "LRS client from LMS_LRS_BASIC has scope all");
     }
     let mut config = lms_server::ServerConfig::new(&storage.data);
-    config.xapi_version = xapi_version;
     config.max_upload_bytes = max_upload_bytes;
     // SCORM content runs on its own origin (a second listener): LMS_CONTENT_BIND (default: the
     // main port + 1) and LMS_CONTENT_ORIGIN, the URL browsers reach it at (default http://<bind>).
@@ -204,6 +203,7 @@ async fn serve(
         Ok(origin) => origin.trim_end_matches('/').to_string(),
         Err(_) => format!("http://{content_bind}"),
     });
+    config.xapi_version = xapi_version;
     let state = lms_server::AppState::new(store, config).context("preparing the spool folder")?;
     let content_state = state.clone();
     tokio::try_join!(

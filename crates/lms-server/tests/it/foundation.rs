@@ -74,18 +74,19 @@ async fn upload_list_and_serve_package() {
     assert_eq!(one.json()["launch_path"], "index.html");
     assert_eq!(send(&env, get("/api/packages/nope", Some(&env.learner))).await.status, StatusCode::NOT_FOUND);
 
-    // Files with their MIME type, and byte ranges.
-    let page = send(&env, get(&format!("/content/{id}/index.html"), None)).await;
+    // Files with their MIME type, and byte ranges: on the content origin only.
+    assert_eq!(send(&env, get(&format!("/content/{id}/index.html"), None)).await.status, StatusCode::NOT_FOUND);
+    let page = send_content(&env, get(&format!("/content/{id}/index.html"), None)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
     assert_eq!(page.bytes, b"<h1>Hallo</h1>");
     let ranged = Request::get(format!("/content/{id}/media/clip.mp4")).header(header::RANGE, "bytes=100-199").body(Body::empty()).unwrap();
-    let part = send(&env, ranged).await;
+    let part = send_content(&env, ranged).await;
     assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(part.headers[header::CONTENT_TYPE], "video/mp4");
     assert_eq!(part.bytes, (100..200u32).map(|i| (i % 251) as u8).collect::<Vec<_>>());
-    assert_eq!(send(&env, get(&format!("/content/{id}/missing.html"), None)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(send(&env, get(&format!("/content/{id}/../x"), None)).await.status.is_client_error(), true);
+    assert_eq!(send_content(&env, get(&format!("/content/{id}/missing.html"), None)).await.status, StatusCode::NOT_FOUND);
+    assert!(send_content(&env, get(&format!("/content/{id}/../x"), None)).await.status.is_client_error());
 }
 
 #[tokio::test]

@@ -69,6 +69,15 @@ pub async fn send(env: &Env, request: Request<Body>) -> Reply {
     Reply { status, headers, bytes }
 }
 
+/// A request to the content origin (uploaded content, the run-time frame, commits).
+pub async fn send_content(env: &Env, request: Request<Body>) -> Reply {
+    let response = lms_server::content_app(env.state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Reply { status, headers, bytes }
+}
+
 pub fn get(uri: &str, token: Option<&str>) -> Request<Body> {
     let mut b = Request::get(uri);
     if let Some(t) = token {

@@ -1,7 +1,6 @@
 //! The `lms` binary end to end: exit codes, output, the data folder, a real server on a port.
 
 mod browser;
-
 mod certificates;
 
 use std::io::{Read, Write};
