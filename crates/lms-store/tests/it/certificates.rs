@@ -292,7 +292,7 @@ on_both!(elearning_hook, |store: Store, _dir: PathBuf| async move {
         .id;
     store.create_org_unit(&NewOrgUnit { id: "amt10".into(), name: "Amt für Personalentwicklung".into(), parent_id: None }).await.unwrap();
     person(&store, "P3", HOLDER, "amt10").await;
-    let completed = at("2026-04-01T21:30:00Z"); // 2 April in Berlin
+    let completed = at("2026-04-01T22:30:00Z"); // 00:30 on 2 April in Berlin (CEST, +2)
     // No course uses the package: nothing to certify.
     assert_eq!(store.issue_certificate_for_elearning("P3", &package, completed, now()).await.unwrap(), None);
     let course = store
