@@ -27,13 +27,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use lms_rte::{
-    Attempt, Call, DataModel, NavigationValidity as RteNavigation, ObjectiveInit, Reply, UnixMillis, Validity,
-};
-use lms_sequencing::{
-    CompletionStatus, ExitMode, GlobalObjectives, NavigationOutcome, NavigationRequest, ObjectiveReport, ObjectiveSnapshot,
-    RuntimeReport, Sequencer, SuccessStatus,
-};
+use lms_rte::{Attempt, Call, DataModel, Reply, UnixMillis};
+use lms_sequencing::{GlobalObjectives, NavigationOutcome, NavigationRequest, Sequencer, runtime};
 
 use crate::manifest::{self, ManifestLaunch};
 use crate::runtime::{LEARNER_ID, LEARNER_NAME, StepResult};
@@ -299,8 +294,8 @@ fn play(package: &str, case: &TestCase, course: &mut Course) -> Result<Vec<StepR
         played[position] = true;
         let visit = &case.visits[position];
         let attempt = prepare_attempt(&mut attempts, course, &delivery.activity, &act, delivery.resumed);
-        preload_objectives(attempt, &course.sequencer.objectives_for(&delivery.activity));
-        attempt.set_navigation_validity(rte_navigation(course, now));
+        let validity = course.sequencer.navigation_validity(now);
+        runtime::prepare_launch(&course.sequencer, &delivery.activity, attempt, &validity);
         run_visit(package, visit, attempt, &mut clock, &mut results);
         clock += 1_000;
         if attempt.state() == lms_rte::SessionState::Running {
@@ -317,7 +312,7 @@ fn play(package: &str, case: &TestCase, course: &mut Course) -> Result<Vec<StepR
         };
         let abandoning = matches!(content_request, Some(NavigationRequest::Abandon | NavigationRequest::AbandonAll));
         if !abandoning {
-            course.sequencer.report(&report_of(attempt));
+            course.sequencer.report(&runtime::report_of(attempt));
         }
         let action = user_action(visit.next.as_deref(), course)?;
         if abandoning && matches!(action, UserAction::Request(_)) {
@@ -459,44 +454,6 @@ fn prepare_attempt<'a>(
     }
 }
 
-/// The request validity the sequencer computes, as the run-time shows it in
-/// `adl.nav.request_valid.*`.
-fn rte_navigation(course: &Course, now: std::time::SystemTime) -> RteNavigation {
-    let validity = course.sequencer.navigation_validity(now);
-    let mut nav = RteNavigation {
-        continue_: Validity::from_bool(validity.continue_),
-        previous: Validity::from_bool(validity.previous),
-        ..RteNavigation::default()
-    };
-    for activity in &validity.activities {
-        nav.choice.insert(activity.activity.clone(), Validity::from_bool(activity.choice));
-        nav.jump.insert(activity.activity.clone(), Validity::from_bool(activity.jump));
-    }
-    nav
-}
-
-/// Shows the sequencer's objective data in `cmi.objectives` before the SCO initializes (on a
-/// resumed attempt too: values read from global objectives may have changed meanwhile):
-/// each objective (by id) gets the success status, completion status, progress measure and
-/// scores the sequencer knows; what it does not know is left as the data model has it.
-fn preload_objectives(attempt: &mut Attempt, snapshot: &[ObjectiveSnapshot]) {
-    let objectives: Vec<ObjectiveInit> = snapshot
-        .iter()
-        .filter(|o| !o.id.is_empty())
-        .map(|o| ObjectiveInit {
-            id: o.id.clone(),
-            success_status: o.success_status.map(|s| if s { "passed" } else { "failed" }.to_owned()),
-            completion_status: o.completion_status.map(|c| if c { "completed" } else { "incomplete" }.to_owned()),
-            score_scaled: o.score_scaled,
-            score_raw: o.score_raw,
-            score_min: o.score_min,
-            score_max: o.score_max,
-            progress_measure: o.progress_measure,
-        })
-        .collect();
-    attempt.initialize_objectives(&objectives);
-}
-
 fn run_visit(package: &str, visit: &Visit, attempt: &mut Attempt, clock: &mut i64, results: &mut Vec<StepResult>) {
     // A command index written twice runs both lines in file order (MS-07 relies on it); a
     // repeated `Initialize` is left out (CM-09aa writes its first visit twice).
@@ -626,67 +583,5 @@ fn step_matches(step: &Step, element: Option<&str>, reply: &Reply) -> bool {
                 },
             }
         }
-    }
-}
-
-fn completion_of(text: Option<&str>) -> Option<CompletionStatus> {
-    Some(match text? {
-        "completed" => CompletionStatus::Completed,
-        "incomplete" => CompletionStatus::Incomplete,
-        "not attempted" => CompletionStatus::NotAttempted,
-        _ => CompletionStatus::Unknown,
-    })
-}
-
-fn success_of(text: Option<&str>) -> Option<SuccessStatus> {
-    Some(match text? {
-        "passed" => SuccessStatus::Passed,
-        "failed" => SuccessStatus::Failed,
-        _ => SuccessStatus::Unknown,
-    })
-}
-
-fn real(text: Option<&String>) -> Option<f64> {
-    text.and_then(|t| lms_rte::types::parse_real(t))
-}
-
-/// The SCO's data model as the sequencer's tracking input.
-fn report_of(attempt: &Attempt) -> RuntimeReport {
-    let DataModel::Scorm2004(cmi) = attempt.data() else { return RuntimeReport::default() };
-    RuntimeReport {
-        completion_status: completion_of(cmi.completion_status.as_deref()),
-        success_status: success_of(cmi.success_status.as_deref()),
-        score_scaled: real(cmi.score.scaled.as_ref()),
-        score_raw: real(cmi.score.raw.as_ref()),
-        score_min: real(cmi.score.min.as_ref()),
-        score_max: real(cmi.score.max.as_ref()),
-        progress_measure: real(cmi.progress_measure.as_ref()),
-        objectives: cmi
-            .objectives
-            .iter()
-            .enumerate()
-            // The SCO addresses an id at its first entry; later duplicates are ignored.
-            .filter(|(k, o)| cmi.objectives[..*k].iter().all(|earlier| earlier.id != o.id))
-            .filter_map(|(_, o)| {
-                Some(ObjectiveReport {
-                    id: o.id.clone()?,
-                    success_status: success_of(o.success_status.as_deref()),
-                    completion_status: completion_of(o.completion_status.as_deref()),
-                    score_scaled: real(o.score.scaled.as_ref()),
-                    score_raw: real(o.score.raw.as_ref()),
-                    score_min: real(o.score.min.as_ref()),
-                    score_max: real(o.score.max.as_ref()),
-                    progress_measure: real(o.progress_measure.as_ref()),
-                })
-            })
-            .collect(),
-        session_time_seconds: cmi.session_time.as_deref().and_then(lms_sequencing::parse_iso_duration),
-        exit: match cmi.exit.as_deref() {
-            Some("suspend") => Some(ExitMode::Suspend),
-            Some("logout") => Some(ExitMode::Logout),
-            Some("time-out") => Some(ExitMode::TimeOut),
-            Some(_) => Some(ExitMode::Normal),
-            None => None,
-        },
     }
 }

@@ -36,6 +36,7 @@ mod duration;
 mod engine;
 pub mod error;
 mod rng;
+pub mod runtime;
 pub mod state;
 pub mod tree;
 

@@ -84,6 +84,32 @@ pub enum LaunchKind {
     NewAttempt,
     /// Review: the stored data is shown read-only and commits are acknowledged, not stored.
     Review,
+    /// Start a new attempt of this SCO's data even when it was suspended (the sequencer began
+    /// a new attempt on its activity, e.g. a retry); the registration's attempt stays.
+    NewScoAttempt,
+}
+
+/// The stored sequencing state of a registration (SCORM 2004 with the sequencer).
+#[derive(Clone, Debug)]
+pub struct SequencingRecord {
+    /// `lms_sequencing::SequencingState` as JSON.
+    pub state_json: String,
+    /// Bumped by every save; name it in [`SequencingSave::expected_version`].
+    pub version: i64,
+}
+
+/// One save of a registration's sequencing state (and of the learner's shared global
+/// objectives), written in one transaction.
+#[derive(Clone, Debug)]
+pub struct SequencingSave {
+    pub registration_id: String,
+    pub state_json: String,
+    /// The version read before the navigation (`None`: there was no state yet). When another
+    /// save came in between, the save is refused with [`Error::Conflict`].
+    pub expected_version: Option<i64>,
+    /// `(personnel_number, GlobalObjectives JSON)` for packages whose organization keeps
+    /// objectives global to the system.
+    pub learner_objectives: Option<(String, String)>,
 }
 
 /// A session the player can hand to the browser.
@@ -189,7 +215,95 @@ fn review_copy(attempt: &Attempt) -> Result<String, Error> {
     Ok(text)
 }
 
+/// Writes a [`SequencingSave`] inside the open transaction `$tx` (the same statements on
+/// both backends); evaluates to `Result<i64, Error>` with the new version.
+macro_rules! write_sequencing {
+    ($tx:ident, $save:expr, $now:expr) => {{
+        let save: &SequencingSave = $save;
+        let written = match save.expected_version {
+            None => sqlx::query(
+                "INSERT INTO scorm_sequencing_states (registration_id, state_json, version, updated_at) VALUES ($1, $2, 1, $3) \
+                 ON CONFLICT (registration_id) DO NOTHING",
+            )
+            .bind(&save.registration_id)
+            .bind(&save.state_json)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected(),
+            Some(version) => sqlx::query(
+                "UPDATE scorm_sequencing_states SET state_json = $1, version = version + 1, updated_at = $2 \
+                 WHERE registration_id = $3 AND version = $4",
+            )
+            .bind(&save.state_json)
+            .bind($now)
+            .bind(&save.registration_id)
+            .bind(version)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected(),
+        };
+        if written != 1 {
+            Err(Error::Conflict {
+                what: format!(
+                    "the sequencing state of registration {} changed meanwhile (another window navigated); reload the player",
+                    save.registration_id
+                ),
+            })
+        } else {
+            if let Some((person, objectives)) = &save.learner_objectives {
+                sqlx::query(
+                    "INSERT INTO scorm_learner_objectives (personnel_number, objectives_json, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (personnel_number) DO UPDATE SET objectives_json = excluded.objectives_json, updated_at = excluded.updated_at",
+                )
+                .bind(person)
+                .bind(objectives)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            Ok(save.expected_version.unwrap_or(0) + 1)
+        }
+    }};
+}
+
 impl Store {
+    /// The sequencing state of a registration, if a navigation stored one.
+    pub async fn scorm_sequencing_state(&self, registration_id: &str) -> Result<Option<SequencingRecord>, Error> {
+        let row: Option<(String, i64)> = with_db!(&self.db, |pool| {
+            sqlx::query_as("SELECT state_json, version FROM scorm_sequencing_states WHERE registration_id = $1")
+                .bind(registration_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(state_json, version)| SequencingRecord { state_json, version }))
+    }
+
+    /// The global objectives a learner shares across packages (`GlobalObjectives` JSON).
+    pub async fn scorm_learner_objectives(&self, personnel_number: &str) -> Result<Option<String>, Error> {
+        let row: Option<(String,)> = with_db!(&self.db, |pool| {
+            sqlx::query_as("SELECT objectives_json FROM scorm_learner_objectives WHERE personnel_number = $1")
+                .bind(personnel_number)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(json,)| json))
+    }
+
+    /// Stores a navigation's sequencing state (see [`SequencingSave`]); returns the new version.
+    pub async fn save_scorm_sequencing(&self, save: &SequencingSave) -> Result<i64, Error> {
+        let now = now_text();
+        with_db!(&self.db, |pool| {
+            async {
+                let mut tx = pool.begin_write().await?;
+                let version = write_sequencing!(tx, save, &now)?;
+                tx.commit().await?;
+                Ok(version)
+            }
+            .await
+        })
+    }
+
     /// Registers a learner on a SCORM package version.
     pub async fn create_scorm_registration(&self, new: &NewRegistration) -> Result<Registration, Error> {
         let package = self
@@ -273,6 +387,22 @@ impl Store {
         kind: LaunchKind,
         fresh: AttemptConfig,
     ) -> Result<OpenedSession, Error> {
+        self.open_scorm_session_prepared(registration_id, item_id, kind, fresh, &|_| {}, None).await
+    }
+
+    /// [`Store::open_scorm_session`] for a sequenced launch: `prepare` sets up the attempt the
+    /// browser starts from (the sequencer's `cmi.objectives` and request validity), and the
+    /// navigation's sequencing state is saved in the same transaction, so a delivery is stored
+    /// exactly when its session is.
+    pub async fn open_scorm_session_prepared(
+        &self,
+        registration_id: &str,
+        item_id: &str,
+        kind: LaunchKind,
+        fresh: AttemptConfig,
+        prepare: &(dyn Fn(&mut Attempt) + Sync),
+        sequencing: Option<&SequencingSave>,
+    ) -> Result<OpenedSession, Error> {
         let session_id = uuid::Uuid::now_v7().to_string();
         let token = {
             use rand::RngCore;
@@ -318,15 +448,25 @@ impl Store {
                     (None, true) => review_copy(&Attempt::try_new(fresh.clone()).map_err(json_error)?)?,
                     (Some((json,)), false) => {
                         let mut attempt = Attempt::from_json(json).map_err(json_error)?;
-                        // A session that ran (running or terminated) is followed by the next one;
-                        // a prepared session that never initialized is reused as it is.
-                        if attempt.state() != SessionState::NotInitialized {
+                        if kind == LaunchKind::NewScoAttempt {
+                            attempt.begin_new_attempt();
+                        } else if attempt.state() != SessionState::NotInitialized {
+                            // A session that ran (running or terminated) is followed by the next
+                            // one; a prepared session that never initialized is reused as it is.
                             attempt.begin_next_session();
                         }
+                        prepare(&mut attempt);
                         attempt.to_json()
                     }
-                    (None, false) => Attempt::try_new(fresh.clone()).map_err(json_error)?.to_json(),
+                    (None, false) => {
+                        let mut attempt = Attempt::try_new(fresh.clone()).map_err(json_error)?;
+                        prepare(&mut attempt);
+                        attempt.to_json()
+                    }
                 };
+                if let Some(save) = sequencing {
+                    write_sequencing!(tx, save, &now)?;
+                }
                 if !review {
                     sqlx::query(
                         "INSERT INTO scorm_sco_states (registration_id, attempt, item_id, attempt_json, current_session_id, updated_at) \
