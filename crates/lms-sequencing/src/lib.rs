@@ -225,6 +225,16 @@ pub struct ActivityValidity {
     pub disabled: bool,
 }
 
+/// An activity's rolled-up status (`None`: unknown).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ActivityStatus {
+    pub completed: Option<bool>,
+    pub satisfied: Option<bool>,
+    /// Normalized measure of the primary objective (-1..1).
+    pub measure: Option<f64>,
+    pub attempts: u32,
+}
+
 /// The sequencer of one registration.
 #[derive(Clone, Debug)]
 pub struct Sequencer {
@@ -575,6 +585,19 @@ impl Sequencer {
                 }
             })
             .collect()
+    }
+
+    /// The tracking status of an activity (the root: the course) as the sequencer rolled it up.
+    pub fn activity_status(&self, activity: &str) -> Option<ActivityStatus> {
+        let a = self.tree.index_of(activity)?;
+        let engine = Engine { t: &self.tree, s: &self.state, now: 0.0, retry: false, in_rollup: Default::default(), for_runtime: false };
+        let primary = self.tree.def(a).primary;
+        Some(ActivityStatus {
+            completed: engine.completion(a, None),
+            satisfied: primary.and_then(|k| engine.obj_satisfied(a, k)),
+            measure: primary.and_then(|k| engine.obj_measure(a, k)),
+            attempts: self.state.activities[a].attempt_count,
+        })
     }
 
     /// `cmi.scaled_passing_score` for an activity: its primary objective's minimum measure

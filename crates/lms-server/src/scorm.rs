@@ -11,6 +11,7 @@
 //!   `POST /scorm/commit/{session}`, authorized by the session's own token. Uploaded content
 //!   runs there and can neither read the player's cookie nor call the API as the learner.
 
+mod sequenced;
 mod tree;
 
 use std::collections::BTreeMap;
@@ -192,7 +193,10 @@ async fn get_registration(
 ) -> ApiResult<Response> {
     let registration = registration_for(&state, &caller, &id).await?;
     let model = model_of(&state, &registration.package_id).await?;
-    let report = registration_report(&state, &registration, &model).await?;
+    let mut report = registration_report(&state, &registration, &model).await?;
+    if model.version() == lms_rte::ScormVersion::Scorm2004 {
+        report["sequencing"] = sequenced::live(&state, &registration, &model).await?;
+    }
     Ok(no_store(axum::Json(report).into_response()))
 }
 
@@ -201,10 +205,12 @@ async fn get_registration(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OpenSession {
-    /// `resume` (default), `continue`, `previous` or `choice`.
+    /// `resume` (default), `continue`, `previous` or `choice`; for SCORM 2004 also `start`,
+    /// `resumeAll`, `jump`, `exit`, `exitAll`, `suspendAll`, `abandon`, `abandonAll` and the
+    /// `adl.nav.request` forms `{target=ID}choice` / `{target=ID}jump`.
     #[serde(default)]
     request: Option<String>,
-    /// The item for `choice`.
+    /// The item for `choice` and `jump`.
     #[serde(default)]
     target: Option<String>,
     /// The item the player shows now.
@@ -220,6 +226,11 @@ async fn open_session(
 ) -> ApiResult<Response> {
     let registration = registration_for(&state, &caller, &id).await?;
     let model = model_of(&state, &registration.package_id).await?;
+    if model.version() == lms_rte::ScormVersion::Scorm2004 {
+        let asked = sequenced::parse_request(body.request.as_deref().unwrap_or("resume"), body.target.as_deref())?;
+        let (status, body) = sequenced::navigate(&state, &registration, &model, asked).await?;
+        return Ok(no_store((status, axum::Json(body)).into_response()));
+    }
     let request = match body.request.as_deref().unwrap_or("resume") {
         "resume" | "start" => NavRequest::Resume,
         "continue" => NavRequest::Continue,

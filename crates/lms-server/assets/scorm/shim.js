@@ -169,10 +169,30 @@
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") { seal(); if (unacked.length && !inFlight) flushOnExit(); }
   });
+  /** The player navigates away from this SCO: unload it (its unload handler usually calls
+   * Terminate), send what it left and report back once the server has stored it, so the
+   * navigation that follows sees the SCO's last data. */
+  function unloadForNavigation() {
+    var frame = document.getElementById("sco");
+    if (frame && frame.parentNode) frame.parentNode.removeChild(frame);
+    if (attempt.s.state === "running" && pending.length) {
+      attempt.handle(version === "scorm12" ? "LMSCommit" : "Commit", [""], now());
+      record([version === "scorm12" ? "LMSCommit" : "Commit", ""]);
+    }
+    seal();
+    send();
+    var deadline = now() + 8000;
+    (function wait() {
+      if ((!unacked.length && !inFlight) || stopped || now() > deadline) {
+        post("lms-scorm-unloaded", {acked_seq: acked, stored: !unacked.length});
+        return;
+      }
+      setTimeout(wait, 30);
+    })();
+  }
   window.addEventListener("message", function (event) {
     if (event.source === window.parent && event.data && event.data.type === "lms-scorm-unload") {
-      leave();
-      post("lms-scorm-unloaded", {});
+      unloadForNavigation();
     }
   });
 

@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 #[derive(Debug, Deserialize)]
 pub(crate) struct Model {
     pub standard: String,
+    /// Where the manifest is inside the package (the sequencer reads it again).
+    #[serde(default)]
+    pub manifest_path: Option<String>,
     #[serde(default)]
     pub default_organization: Option<String>,
     #[serde(default)]
@@ -45,6 +48,10 @@ pub(crate) struct Item {
     pub data_maps: Vec<DataMap>,
     #[serde(default)]
     pub sequencing: Option<Value>,
+    /// `adlnav:hideLMSUI` tokens (`previous`, `continue`, `exit`, `exit_all`, `abandon`,
+    /// `abandon_all`, `suspend_all`).
+    #[serde(default)]
+    pub hide_lms_ui: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -255,9 +262,9 @@ pub(crate) enum NavOutcome {
     End(&'static str),
 }
 
-/// Simple flow navigation for SCORM 1.2 and SCORM 2004 without sequencing rules: items in
-/// depth-first order, `Continue`/`Previous` move along it, `Choice` jumps to any launchable
-/// item. This is the one function the sequencer (issue 5) replaces.
+/// Simple flow navigation for SCORM 1.2: items in depth-first order, `Continue`/`Previous`
+/// move along it, `Choice` jumps to any launchable item. SCORM 2004 packages are navigated by
+/// the sequencer instead (`sequenced.rs`).
 pub(crate) fn navigate(leaves: &[Leaf], current: Option<&str>, last: Option<&str>, request: &NavRequest) -> NavOutcome {
     let position = |id: &str| leaves.iter().position(|l| l.item_id == id);
     match request {
