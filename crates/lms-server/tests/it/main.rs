@@ -6,4 +6,5 @@ mod certificates;
 mod foundation;
 mod schedule;
 mod scorm;
+mod scorm_sequencing;
 mod xapi;

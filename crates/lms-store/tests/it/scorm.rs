@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use lms_rte::{Attempt, AttemptConfig, ScormVersion, UnixMillis};
 use lms_store::{
-    AfterCompletion, CommitBatchIn, Error, ImportOptions, LaunchKind, NewPerson, NewRegistration, Role, Store,
+    AfterCompletion, CommitBatchIn, Error, ImportOptions, LaunchKind, NewPerson, NewRegistration, Role, SequencingSave, Store,
 };
 
 use crate::harness::on_both;
@@ -207,4 +207,64 @@ on_both!(concurrent_commits_of_one_session_apply_once, |store: Store, dir: PathB
     assert_eq!(store.scorm_commit_count(&id).await.unwrap(), 2);
     let states = store.scorm_sco_states(&id).await.unwrap();
     assert_eq!(value(&states[0].attempt_json, "cmi.suspend_data").as_deref(), Some("ab"));
+});
+
+on_both!(sequencing_state_is_versioned_and_saved_with_the_session, |store: Store, dir: PathBuf| async move {
+    let package_id = setup(&store, &dir).await;
+    let id = registration(&store, &package_id, AfterCompletion::Review).await;
+    assert!(store.scorm_sequencing_state(&id).await.unwrap().is_none());
+    assert!(store.scorm_learner_objectives("L1").await.unwrap().is_none());
+    // a delivery: the state is stored with the session, in one transaction
+    let save = |state: &str, expected: Option<i64>, shared: Option<&str>| SequencingSave {
+        registration_id: id.clone(),
+        state_json: state.to_string(),
+        expected_version: expected,
+        learner_objectives: shared.map(|s| ("L1".to_string(), s.to_string())),
+    };
+    let prepare = |attempt: &mut Attempt| {
+        attempt.initialize_objectives(&[lms_rte::ObjectiveInit {
+            id: "obj-1".into(),
+            success_status: Some("passed".into()),
+            ..Default::default()
+        }])
+    };
+    let opened = store
+        .open_scorm_session_prepared(&id, "i1", LaunchKind::NewScoAttempt, config(), &prepare, Some(&save("{\"v\":1}", None, None)))
+        .await
+        .unwrap();
+    assert_eq!(value(&opened.attempt_json, "cmi.objectives.0.success_status").as_deref(), Some("passed"));
+    let record = store.scorm_sequencing_state(&id).await.unwrap().unwrap();
+    assert_eq!((record.state_json.as_str(), record.version), ("{\"v\":1}", 1));
+    // a save must name the version it read: a stale one is a conflict and changes nothing
+    assert_eq!(store.save_scorm_sequencing(&save("{\"v\":2}", Some(1), Some("{\"g\":1}"))).await.unwrap(), 2);
+    let stale = store.save_scorm_sequencing(&save("{\"v\":3}", Some(1), Some("{\"g\":2}"))).await;
+    assert!(matches!(stale, Err(Error::Conflict { .. })), "{stale:?}");
+    let again = store.save_scorm_sequencing(&save("{\"v\":3}", None, None)).await;
+    assert!(matches!(again, Err(Error::Conflict { .. })), "{again:?}");
+    let record = store.scorm_sequencing_state(&id).await.unwrap().unwrap();
+    assert_eq!((record.state_json.as_str(), record.version), ("{\"v\":2}", 2));
+    assert_eq!(store.scorm_learner_objectives("L1").await.unwrap().as_deref(), Some("{\"g\":1}"));
+    // a failed session opening stores no sequencing state either
+    let failed = store
+        .open_scorm_session_prepared(&id, "i1", LaunchKind::Normal, config(), &|_| {}, Some(&save("{\"v\":9}", Some(1), None)))
+        .await;
+    assert!(matches!(failed, Err(Error::Conflict { .. })), "{failed:?}");
+    assert_eq!(store.scorm_sequencing_state(&id).await.unwrap().unwrap().version, 2);
+    // a new attempt of a suspended SCO starts with fresh data (the sequencer said so)
+    let url_session = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let now = UnixMillis(1_800_000_000_000);
+    store
+        .apply_scorm_commit(
+            &url_session.session_id,
+            &url_session.token,
+            &[batch(1, &[&["Initialize", ""], &["SetValue", "cmi.location", "p3"], &["SetValue", "cmi.exit", "suspend"], &["Terminate", ""]])],
+            now,
+        )
+        .await
+        .unwrap();
+    let resumed = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    assert_eq!(value(&resumed.attempt_json, "cmi.location").as_deref(), Some("p3"));
+    let fresh = store.open_scorm_session(&id, "i1", LaunchKind::NewScoAttempt, config()).await.unwrap();
+    assert_eq!(value(&fresh.attempt_json, "cmi.location"), None);
+    assert_eq!(value(&fresh.attempt_json, "cmi.entry").as_deref(), Some("ab-initio"));
 });

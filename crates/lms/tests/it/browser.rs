@@ -482,3 +482,175 @@ fn acknowledged_commits_survive_kill_9() {
     let commits = api(server.port, "GET", &format!("/api/registrations/{reg}"), None);
     assert_eq!(commits.status, 200);
 }
+
+// ---- SCORM 2004 sequencing: the six golf sequencing examples -------------------------------------------
+
+/// Runs `script` in the player page itself (the top frame).
+fn in_player(browser: &Browser, script: &str) -> Value {
+    let mut out = None;
+    wait_for(&format!("the player to run {script}"), Duration::from_secs(30), || {
+        out = browser.in_frame(0, script);
+        out.is_some()
+    });
+    out.unwrap()
+}
+
+/// The player's state: `[number delivered, current item, message, message kind, busy]`.
+fn player_state(browser: &Browser) -> Value {
+    in_player(
+        browser,
+        "var m = document.getElementById('message'); \
+         return [lmsPlayer.delivered().length, lmsPlayer.current(), m.textContent, m.dataset.kind || '', lmsPlayer.busy()];",
+    )
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
+}
+
+/// Table of contents entries in a state: `disabled` true → entries that must be disabled.
+fn toc_disabled(browser: &Browser, items: &[String]) -> Vec<bool> {
+    let script = format!(
+        "return {}.map(function (id) {{ var b = document.querySelector('#toc button[data-item=\"' + id + '\"]'); return !b || b.disabled; }});",
+        serde_json::to_string(items).unwrap()
+    );
+    serde_json::from_value(in_player(browser, &script)).unwrap()
+}
+
+fn course_status(server: &Server, registration: &str) -> Value {
+    let r = report(server, registration);
+    let course = &r["sequencing"]["course"];
+    json!({ "completed": course["completed"], "satisfied": course["satisfied"] })
+}
+
+/// What the learner does in a golf SCO.
+fn sco_action(browser: &Browser, action: &str) {
+    let script = match action {
+        // page to the end: the content marks itself completed (and passed) and commits
+        "finish" => "for (var i = 0; i < 20; i++) doNext(); return reachedEnd;",
+        "pass" => "RecordTest(100); ScormProcessCommit(); return true;",
+        "fail" => "RecordTest(0); ScormProcessCommit(); return true;",
+        other => panic!("unknown SCO action {other:?} in golf_sequencing.json"),
+    };
+    assert_eq!(browser.sco(script), json!(true), "SCO action {action}");
+}
+
+fn press(browser: &Browser, control: &str) {
+    let script = match control.split_once(':') {
+        Some(("choice", item)) => format!("document.querySelector('#toc button[data-item=\"{item}\"]').click(); return true;"),
+        _ => {
+            let id = match control {
+                "continue" => "next",
+                "previous" => "previous",
+                "exit" => "exit",
+                "suspend" => "suspend",
+                other => panic!("unknown player control {other:?} in golf_sequencing.json"),
+            };
+            format!("var b = document.getElementById('{id}'); if (b.disabled || b.hidden) return 'unavailable'; b.click(); return true;")
+        }
+    };
+    assert_eq!(in_player(browser, &script), json!(true), "pressing {control}");
+}
+
+/// Waits for the golf SCO to have started; the 4th edition sample loads jQuery from a CDN the
+/// test machine cannot reach, so `$` is stubbed and its start function run again.
+fn wait_sco_started(browser: &Browser, stub_jquery: bool) {
+    if stub_jquery {
+        wait_for("the SCO page to load", Duration::from_secs(60), || {
+            browser.in_frame(2, "return document.readyState === 'complete' && typeof doStart === 'function';") == Some(json!(true))
+        });
+        browser.sco(
+            "if (typeof window.$ === 'undefined') { window.$ = function () { return {dialog: function () {}, val: function () { return ''; }}; }; doStart(); } return true;",
+        );
+    }
+    browser.wait_initialized("API_1484_11");
+}
+
+#[test]
+fn golf_sequencing_packages_play_in_the_expected_order() {
+    if !tools() {
+        return;
+    }
+    let data: Value = serde_json::from_str(include_str!("golf_sequencing.json")).expect("golf_sequencing.json parses");
+    let scenarios = data["scenarios"].as_array().unwrap();
+    let mut packages = Vec::new();
+    for scenario in scenarios {
+        let Some(dir) = golf(scenario["package"].as_str().unwrap()) else { return };
+        packages.push(dir);
+    }
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = Server::start(data_dir.path(), free_port(), free_port());
+    let browser = Browser::start();
+    for (n, (scenario, dir)) in scenarios.iter().zip(&packages).enumerate() {
+        let name = scenario["name"].as_str().unwrap();
+        let stub_jquery = scenario["stub_jquery"].as_bool().unwrap_or(false);
+        let (registration, cookie) = prepare(&server, dir, &format!("SEQ{n}"));
+        open_player(&browser, &server, &registration, &cookie);
+        let mut deliveries = 0;
+        let mut order: Vec<String> = Vec::new();
+        for (k, step) in scenario["steps"].as_array().unwrap().iter().enumerate() {
+            let at = format!("{name}, step {}", k + 1);
+            let wanted: Vec<String> = match (&step["deliver"], &step["deliver_any"]) {
+                (Value::String(one), _) => vec![one.clone()],
+                (_, any @ Value::Array(_)) => strings(any),
+                _ => Vec::new(),
+            };
+            if !wanted.is_empty() {
+                deliveries += 1;
+                let mut state = Value::Null;
+                wait_for(&format!("{at}: delivery of {wanted:?}"), Duration::from_secs(30), || {
+                    state = player_state(&browser);
+                    state[0].as_i64() == Some(deliveries) && state[4] == json!(false)
+                });
+                let current = state[1].as_str().unwrap_or_default().to_string();
+                assert!(wanted.contains(&current), "{at}: delivered {current:?}, expected {wanted:?}; order so far {order:?}; player {state}");
+                order.push(current);
+                wait_sco_started(&browser, stub_jquery);
+                if !step["course"].is_null() {
+                    assert_eq!(course_status(&server, &registration), step["course"], "{at}: course status at delivery");
+                }
+                for control in strings(&step["hidden_controls"]) {
+                    let hidden = in_player(&browser, &format!("return document.getElementById('{control}').hidden;"));
+                    assert_eq!(hidden, json!(true), "{at}: hideLMSUI should hide {control}");
+                }
+            }
+            let disabled = strings(&step["disabled"]);
+            if !disabled.is_empty() && step["sco"].is_null() {
+                assert_eq!(toc_disabled(&browser, &disabled), vec![true; disabled.len()], "{at}: {disabled:?} should be disabled");
+            }
+            if let Some(action) = step["sco"].as_str() {
+                sco_action(&browser, action);
+            }
+            // After the SCO's commit the player shows the live validity.
+            let enabled = strings(&step["enabled"]);
+            if !enabled.is_empty() || (!disabled.is_empty() && !step["sco"].is_null()) {
+                wait_for(&format!("{at}: enabled {enabled:?}, disabled {disabled:?}"), Duration::from_secs(20), || {
+                    in_player(&browser, "lmsPlayer.refresh(); return true;");
+                    std::thread::sleep(Duration::from_millis(200));
+                    toc_disabled(&browser, &enabled).iter().all(|d| !d) && toc_disabled(&browser, &disabled).iter().all(|d| *d)
+                });
+            }
+            let Some(control) = step["press"].as_str() else { continue };
+            let before = player_state(&browser);
+            press(&browser, control);
+            if step["refused"] == json!(true) || step["end"].is_string() {
+                let kind = if step["refused"] == json!(true) { "refused" } else { "ended" };
+                let mut state = Value::Null;
+                wait_for(&format!("{at}: {control} to be {kind}"), Duration::from_secs(30), || {
+                    state = player_state(&browser);
+                    state[3] == json!(kind) && state[4] == json!(false)
+                });
+                assert_eq!(state[0], before[0], "{at}: nothing new may be delivered; order {order:?}");
+                if let Some(message) = step["end"].as_str() {
+                    assert_eq!(state[2], json!(message), "{at}");
+                } else {
+                    assert!(!state[2].as_str().unwrap_or_default().is_empty(), "{at}: a refusal shows a message");
+                }
+                if !step["final_course"].is_null() {
+                    assert_eq!(course_status(&server, &registration), step["final_course"], "{at}: course status at the end");
+                }
+            }
+        }
+        eprintln!("golf sequencing: {name}: delivered {order:?}");
+    }
+}
