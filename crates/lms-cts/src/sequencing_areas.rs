@@ -415,7 +415,7 @@ fn tester_pick(course: &Course, case: &TestCase, played: &[bool], now: std::time
     {
         return Some(item.clone());
     }
-    validity.activities.iter().find(|a| a.choice && !a.hidden).map(|a| a.activity.clone())
+    validity.activities.iter().find(|a| a.choice && !a.hidden).map(|a| a.activity.to_string())
 }
 
 fn first_unplayed(case: &TestCase, played: &[bool]) -> String {

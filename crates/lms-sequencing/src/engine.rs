@@ -68,6 +68,10 @@ pub(crate) fn normalize_objective_id(id: &str) -> String {
     id.replace("%20", "").chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// Results of path checks by the target's parent (see [`Engine::choice_check_memo`]).
+#[derive(Default)]
+pub(crate) struct PathMemo(Vec<Option<(ActivityIndex, bool, Result<()>)>>);
+
 /// Three-valued logic of rule conditions.
 type Tri = Option<bool>;
 
@@ -300,7 +304,7 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
 
     /// Sequencing Rules Check Process (UP.2) for the pre-condition rules with one of `actions`.
     pub fn pre_rule(&self, a: ActivityIndex, action: RuleAction) -> bool {
-        if self.t.def(a).pre_rules.is_empty() {
+        if self.t.def(a).pre_actions & (1u32 << (action as u32)) == 0 {
             return false;
         }
         self.t.def(a).pre_rules.iter().any(|rule| rule.action == action && self.rule_fires(a, rule))
@@ -390,7 +394,12 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
         if self.t.is_descendant(b, a) {
             return false;
         }
-        let ca = self.t.common_ancestor(a, b);
+        self.preorder_before_below(a, b, self.t.common_ancestor(a, b))
+    }
+
+    /// [`Self::preorder_before`] for two activities in different subtrees of `ca`, their
+    /// common ancestor.
+    fn preorder_before_below(&self, a: ActivityIndex, b: ActivityIndex, ca: ActivityIndex) -> bool {
         let child_towards = |x: ActivityIndex| {
             let mut walk = x;
             while self.t.def(walk).parent != Some(ca) {
@@ -841,6 +850,36 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
 
     /// [`Self::choice_check`] for a target already known to be available and not hidden.
     pub fn choice_check_available(&self, target: ActivityIndex) -> Result<ChoiceResult> {
+        self.choice_check_with(target, &mut |engine: &Self, ca, target, forward| engine.check_path_down(ca, target, forward))
+    }
+
+    /// [`Self::choice_check_available`] for many targets against one unchanged state: the
+    /// path checks (a function of the target's parent, the common ancestor and the
+    /// direction) are computed once per parent.
+    pub fn choice_check_memo(&self, target: ActivityIndex, memo: &mut PathMemo) -> Result<ChoiceResult> {
+        self.choice_check_with(target, &mut |engine: &Self, ca, target, forward| {
+            let Some(parent) = engine.t.def(target).parent else { return engine.check_path_down(ca, target, forward) };
+            if memo.0.len() < engine.t.len() {
+                memo.0.resize(engine.t.len(), None);
+            }
+            if let Some((memo_ca, memo_forward, result)) = &memo.0[parent]
+                && *memo_ca == ca
+                && *memo_forward == forward
+            {
+                return result.clone();
+            }
+            let result = engine.check_path_down(ca, target, forward);
+            memo.0[parent] = Some((ca, forward, result.clone()));
+            result
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn choice_check_with(
+        &self,
+        target: ActivityIndex,
+        check_path_down: &mut dyn FnMut(&Self, ActivityIndex, ActivityIndex, bool) -> Result<()>,
+    ) -> Result<ChoiceResult> {
         if let Some(parent) = self.t.def(target).parent
             && !self.t.def(parent).control.choice
         {
@@ -871,8 +910,8 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
                     }
                 }
             }
-            None => self.check_path_down(ca, target, true)?,
-            Some(cur) if cur == ca => self.check_path_down(ca, target, true)?,
+            None => check_path_down(self, ca, target, true)?,
+            Some(cur) if cur == ca => check_path_down(self, ca, target, true)?,
             Some(cur) if target == ca => {
                 // Target is an ancestor of the current activity.
                 let mut walk = cur;
@@ -909,8 +948,9 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
                         return refused("SB.2.9-8");
                     }
                 }
-                let forward = self.preorder_before(cur, target);
-                self.check_path_down(ca, target, forward)?;
+                // Neither is an ancestor of the other here (ca is neither of them).
+                let forward = self.preorder_before_below(cur, target, ca);
+                check_path_down(self, ca, target, forward)?;
             }
         }
         if self.t.def(target).is_leaf() {
@@ -925,17 +965,19 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
     /// Walks from the common ancestor down to (excluding) the target, checking stop forward
     /// traversal (when moving forward) and prevent activation.
     fn check_path_down(&self, ca: ActivityIndex, target: ActivityIndex, forward: bool) -> Result<()> {
-        let mut path = Vec::new();
+        // The tree is at most 65 levels deep (`TreeTooDeep`): the path fits on the stack.
+        let mut path = [0usize; 66];
+        let mut len = 0;
         let mut walk = self.t.def(target).parent;
         while let Some(at) = walk {
-            path.push(at);
-            if at == ca {
+            path[len] = at;
+            len += 1;
+            if at == ca || len == path.len() {
                 break;
             }
             walk = self.t.def(at).parent;
         }
-        path.reverse();
-        for &a in &path {
+        for &a in path[..len].iter().rev() {
             if forward {
                 self.choice_traversal(a, Direction::Forward)?;
             }

@@ -196,7 +196,7 @@ pub struct ObjectiveSnapshot {
 
 /// What `adl.nav.request_valid.*` and the player's controls need.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct NavigationValidity {
+pub struct NavigationValidity<'a> {
     pub start: bool,
     pub resume_all: bool,
     pub continue_: bool,
@@ -207,13 +207,14 @@ pub struct NavigationValidity {
     pub abandon: bool,
     pub abandon_all: bool,
     /// One entry per activity, in tree (preorder) order.
-    pub activities: Vec<ActivityValidity>,
+    pub activities: Vec<ActivityValidity<'a>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct ActivityValidity {
-    pub activity: String,
-    pub title: String,
+pub struct ActivityValidity<'a> {
+    /// The activity's identifier (borrowed from the sequencer's tree: no copy per call).
+    pub activity: &'a str,
+    pub title: &'a str,
     pub depth: usize,
     /// `adl.nav.request_valid.choice.{target=…}`
     pub choice: bool,
@@ -609,7 +610,7 @@ impl Sequencer {
     }
 
     /// Which requests are valid now, and how each activity shows in the table of contents.
-    pub fn navigation_validity(&self, now: SystemTime) -> NavigationValidity {
+    pub fn navigation_validity(&self, now: SystemTime) -> NavigationValidity<'_> {
         let engine = Engine { t: &self.tree, s: &self.state, now: seconds(now), retry: false, in_rollup: Default::default(), for_runtime: false };
         let current = engine.s.current;
         let active = current.is_some_and(|c| engine.s.activities[c].active);
@@ -630,9 +631,7 @@ impl Sequencer {
             validity.continue_ = control.flow;
             validity.previous = control.flow && !control.forward_only && self.previous_delivers(cur, now);
         }
-        let choice_exit_ok = |target: ActivityIndex| -> bool {
-            let Some(cur) = current else { return true };
-            let ca = self.tree.common_ancestor(cur, target);
+        let exit_allowed_below = |cur: ActivityIndex, ca: ActivityIndex| -> bool {
             let mut walk = cur;
             while walk != ca {
                 if engine.s.activities[walk].active && !self.tree.def(walk).control.choice_exit {
@@ -644,6 +643,19 @@ impl Sequencer {
                 }
             }
             true
+        };
+        // Whether leaving the current activity's ancestors below the common ancestor is
+        // allowed depends only on that ancestor: computed once per ancestor.
+        let mut exit_ok_below: Vec<Option<bool>> = vec![None; self.tree.len()];
+        let mut choice_exit_ok = |target: ActivityIndex| -> bool {
+            let Some(cur) = current else { return true };
+            let ca = self.tree.common_ancestor(cur, target);
+            if let Some(known) = exit_ok_below[ca] {
+                return known;
+            }
+            let ok = exit_allowed_below(cur, ca);
+            exit_ok_below[ca] = Some(ok);
+            ok
         };
         // One pass from the root down (parents precede children in the arena): availability,
         // hidden-from-choice and disabled/limit state inherited from the ancestors.
@@ -665,20 +677,22 @@ impl Sequencer {
             blocked[a] = inherited_blocked || engine.check_activity(a);
         }
         let deliverable = |leaf: ActivityIndex| self.tree.def(leaf).is_leaf() && !blocked[leaf];
+        validity.activities.reserve_exact(n);
+        let mut path_memo = engine::PathMemo::default();
         for (a, def) in self.tree.activities.iter().enumerate() {
             let hidden = !available[a] || !def.visible || hidden_by_rule[a];
             let choice = available[a]
                 && !hidden_by_rule[a]
                 && def.parent.is_none_or(|p| self.tree.def(p).control.choice)
                 && choice_exit_ok(a)
-                && match engine.choice_check_available(a) {
+                && match engine.choice_check_memo(a, &mut path_memo) {
                     Ok(ChoiceResult::Deliver(leaf)) => Some(leaf) == current && active || deliverable(leaf),
                     _ => false,
                 };
             let jump = available[a] && current.is_some() && deliverable(a);
             validity.activities.push(ActivityValidity {
-                activity: def.id.clone(),
-                title: def.title.clone(),
+                activity: &def.id,
+                title: &def.title,
                 depth: def.depth,
                 choice,
                 jump,

@@ -14,7 +14,7 @@ use crate::{
 /// Prepares `attempt` for a launch of `activity`: the sequencer's objective data in
 /// `cmi.objectives` (on a resumed attempt too: values read from global objectives may have
 /// changed meanwhile) and its request validity in `adl.nav.request_valid.*`.
-pub fn prepare_launch(sequencer: &Sequencer, activity: &str, attempt: &mut Attempt, validity: &NavigationValidity) {
+pub fn prepare_launch(sequencer: &Sequencer, activity: &str, attempt: &mut Attempt, validity: &NavigationValidity<'_>) {
     preload_objectives(attempt, &sequencer.objectives_for(activity));
     attempt.set_navigation_validity(rte_navigation(validity));
 }
@@ -41,15 +41,15 @@ pub fn preload_objectives(attempt: &mut Attempt, snapshot: &[ObjectiveSnapshot])
 }
 
 /// The request validity as the run-time shows it in `adl.nav.request_valid.*`.
-pub fn rte_navigation(validity: &NavigationValidity) -> lms_rte::NavigationValidity {
+pub fn rte_navigation(validity: &NavigationValidity<'_>) -> lms_rte::NavigationValidity {
     let mut nav = lms_rte::NavigationValidity {
         continue_: Validity::from_bool(validity.continue_),
         previous: Validity::from_bool(validity.previous),
         ..lms_rte::NavigationValidity::default()
     };
     for activity in &validity.activities {
-        nav.choice.insert(activity.activity.clone(), Validity::from_bool(activity.choice));
-        nav.jump.insert(activity.activity.clone(), Validity::from_bool(activity.jump));
+        nav.choice.insert(activity.activity.to_string(), Validity::from_bool(activity.choice));
+        nav.jump.insert(activity.activity.to_string(), Validity::from_bool(activity.jump));
     }
     nav
 }

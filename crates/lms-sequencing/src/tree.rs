@@ -44,6 +44,9 @@ pub struct ActivityDef {
     pub visible: bool,
     pub control: ControlMode,
     pub pre_rules: Vec<SequencingRule>,
+    /// Bit `1 << (action as u32)` set for every action among `pre_rules` (a quick "no rule
+    /// with this action" answer: validity asks every activity for several actions).
+    pub pre_actions: u32,
     pub exit_rules: Vec<SequencingRule>,
     pub post_rules: Vec<SequencingRule>,
     pub attempt_limit: Option<u32>,
@@ -205,6 +208,7 @@ impl ActivityTree {
             parameters,
             visible,
             control: seq.control_mode.clone().unwrap_or_default(),
+            pre_actions: rules.pre_condition.iter().fold(0, |bits, rule| bits | (1u32 << (rule.action as u32))),
             pre_rules: rules.pre_condition,
             exit_rules: rules.exit_condition,
             post_rules: rules.post_condition,

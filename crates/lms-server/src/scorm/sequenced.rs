@@ -148,11 +148,11 @@ pub(crate) async fn live(state: &AppState, registration: &Registration, model: &
 
 /// The request validity as the player uses it: which buttons show and work, and each table
 /// of contents entry. `hide` lists the `hideLMSUI` tokens of the delivered item.
-pub(crate) fn player_view(validity: &NavigationValidity, hide: Option<&[String]>) -> Value {
+pub(crate) fn player_view(validity: &NavigationValidity<'_>, hide: Option<&[String]>) -> Value {
     let activities: serde_json::Map<String, Value> = validity
         .activities
         .iter()
-        .map(|a| (a.activity.clone(), json!({ "choice": a.choice, "hidden": a.hidden, "disabled": a.disabled })))
+        .map(|a| (a.activity.to_string(), json!({ "choice": a.choice, "hidden": a.hidden, "disabled": a.disabled })))
         .collect();
     json!({
         "start": validity.start,
@@ -244,7 +244,7 @@ pub(crate) async fn navigate(
             .activities
             .iter()
             .find(|a| a.choice && !a.hidden && sequencer.tree().index_of(&a.activity).is_some_and(|i| sequencer.tree().def(i).is_leaf()))
-            .map(|a| a.activity.clone())
+            .map(|a| a.activity.to_string())
     {
         // Flow cannot start this course (no flow at the root, the default): the first
         // activity the learner could choose is opened for them.

@@ -581,8 +581,16 @@ fn golf_sequencing_packages_play_in_the_expected_order() {
     let data_dir = tempfile::tempdir().unwrap();
     let server = Server::start(data_dir.path(), free_port(), free_port());
     let browser = Browser::start();
+    // `LMS_GOLF_SCENARIOS=name;name` plays only those (for debugging; said loudly).
+    let only: Option<Vec<String>> = std::env::var("LMS_GOLF_SCENARIOS").ok().map(|v| v.split(';').map(str::to_string).collect());
     for (n, (scenario, dir)) in scenarios.iter().zip(&packages).enumerate() {
         let name = scenario["name"].as_str().unwrap();
+        if let Some(only) = &only
+            && !only.iter().any(|o| o == name)
+        {
+            eprintln!("!!! LMS_GOLF_SCENARIOS is set: scenario {name:?} NOT played");
+            continue;
+        }
         let stub_jquery = scenario["stub_jquery"].as_bool().unwrap_or(false);
         let (registration, cookie) = prepare(&server, dir, &format!("SEQ{n}"));
         open_player(&browser, &server, &registration, &cookie);
@@ -613,6 +621,10 @@ fn golf_sequencing_packages_play_in_the_expected_order() {
                     let hidden = in_player(&browser, &format!("return document.getElementById('{control}').hidden;"));
                     assert_eq!(hidden, json!(true), "{at}: hideLMSUI should hide {control}");
                 }
+            }
+            let before = strings(&step["disabled_before"]);
+            if !before.is_empty() {
+                assert_eq!(toc_disabled(&browser, &before), vec![true; before.len()], "{at}: {before:?} should be disabled at first");
             }
             let disabled = strings(&step["disabled"]);
             if !disabled.is_empty() && step["sco"].is_null() {
