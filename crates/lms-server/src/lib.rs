@@ -40,6 +40,9 @@ pub struct ServerConfig {
     pub content_origin: Option<String>,
     /// The xAPI version the LRS announces when a request has no valid version header.
     pub xapi_version: lms_xapi::XapiVersion,
+    /// The LMS's public URL (`http(s)://host[:port]`, no trailing slash): the `homePage` of
+    /// learner accounts and the base of activity IRIs in the statements the LMS writes.
+    pub public_url: String,
 }
 
 impl ServerConfig {
@@ -51,6 +54,7 @@ impl ServerConfig {
             schedule: schedule::ScheduleSettings::default(),
             content_origin: None,
             xapi_version: lms_xapi::XapiVersion::V2_0_0,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

@@ -24,7 +24,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use lms_rte::{Attempt, UnixMillis};
-use lms_store::{AfterCompletion, CommitBatchIn, LaunchKind, NewRegistration, Registration, Role};
+use lms_store::{AfterCompletion, CommitBatchIn, LaunchKind, NewRegistration, Registration, Role, ScoXapiContext};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -255,7 +255,26 @@ async fn open_session(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("person {:?}", registration.personnel_number)))?;
     let config = model.attempt_config(item, &person.personnel_number, &person.name);
-    let opened = state.store.open_scorm_session(&registration.id, &item_id, kind, config).await?;
+    let package = state
+        .store
+        .package(&registration.package_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("package {:?}", registration.package_id)))?;
+    let xapi = match ScoXapiContext::new(
+        &state.config.public_url,
+        &person.personnel_number,
+        &package.course_key,
+        &package.title,
+        &item_id,
+        &leaf.title,
+    ) {
+        Ok(context) => Some(context),
+        Err(error) => {
+            tracing::error!(%error, "this session's events cannot become xAPI statements (check LMS_PUBLIC_URL)");
+            None
+        }
+    };
+    let opened = state.store.open_scorm_session(&registration.id, &item_id, kind, config, xapi.as_ref()).await?;
     let origin = state.config.content_origin.clone().unwrap_or_default();
     let frame_url = format!("{origin}/scorm/frame/{}?token={}", opened.session_id, opened.token);
     let body = json!({
@@ -345,7 +364,34 @@ async fn commit(State(state): State<AppState>, Path(session_id): Path<String>, b
         return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "at most 10,000 batches per request"));
     }
     let ack = state.store.apply_scorm_commit(&session_id, &body.token, &body.batches, now()).await?;
+    if let Some(registration_id) = &ack.completion_reported {
+        record_completion(&state, registration_id).await;
+    }
     Ok(no_store(axum::Json(ack).into_response()))
+}
+
+/// After a commit that reported completion: when the whole registration (every SCO, as
+/// `GET /api/registrations/{id}` computes it) is now completed, record the e-learning
+/// completion, which advances learning paths and issues certificates. The commit itself is
+/// already durable; a failure here is logged and retried by the next such commit.
+async fn record_completion(state: &AppState, registration_id: &str) {
+    let outcome: ApiResult<()> = async {
+        let Some(registration) = state.store.scorm_registration(registration_id).await? else { return Ok(()) };
+        let model = model_of(state, &registration.package_id).await?;
+        let scos = sco_summaries(state, &registration.id).await?;
+        let report = tree::report(&model.leaves(), &scos, registration.attempt);
+        if report["completion"] == "completed" {
+            state
+                .store
+                .record_elearning_completion(&registration.personnel_number, &registration.package_id, chrono::Utc::now())
+                .await?;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(error) = outcome {
+        tracing::error!(registration = registration_id, error = ?error, "recording the e-learning completion failed");
+    }
 }
 
 /// Package files with the MIME type of their name, Range and conditional requests.

@@ -18,6 +18,8 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::db::{BeginWrite, Db, with_db};
+use crate::xapi::tx_support::*;
+use crate::xapi::{StatementBatch, write_batches_in_tx};
 use crate::{Error, Store, now_text};
 
 /// What launching a completed registration does.
@@ -86,6 +88,53 @@ pub enum LaunchKind {
     Review,
 }
 
+/// What every xAPI statement of one SCO session shares (ADL's xAPI SCORM profile): fixed when
+/// the session opens and kept with it, so each commit turns its run-time events into
+/// statements in the commit's own transaction.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ScoXapiContext {
+    /// The LMS's public URL: the learner account's `homePage` and the base of activity IRIs.
+    pub home_page: String,
+    /// The learner's personnel number: the account `name` (never an e-mail, never the name).
+    pub personnel_number: String,
+    /// The course activity (one per course across uploaded versions).
+    pub course_iri: String,
+    pub course_title: Option<String>,
+    /// The SCO activity.
+    pub sco_iri: String,
+    pub sco_title: String,
+    /// RFC 5646 tag of the titles, e.g. `de-DE`.
+    pub language: String,
+}
+
+impl ScoXapiContext {
+    /// The context for one SCO of a course: activity IRIs under `public_url` (the course by
+    /// its `course_key`, so all uploaded versions are one activity; the SCO by its item id).
+    pub fn new(
+        public_url: &str,
+        personnel_number: &str,
+        course_key: &str,
+        course_title: &str,
+        item_id: &str,
+        sco_title: &str,
+    ) -> Result<Self, Error> {
+        let course_iri = lms_scorm_xapi::course_iri(public_url, course_key).map_err(|e| Error::invalid("public_url", e.to_string()))?;
+        Ok(ScoXapiContext {
+            home_page: public_url.trim_end_matches('/').to_string(),
+            personnel_number: personnel_number.to_string(),
+            sco_iri: lms_scorm_xapi::sco_iri(&course_iri, item_id),
+            course_iri,
+            course_title: (!course_title.is_empty()).then(|| course_title.to_string()),
+            sco_title: sco_title.to_string(),
+            // The manifest does not say which language its titles are in.
+            language: "und".into(),
+        })
+    }
+}
+
+/// The client key SCORM statements are stored under (for `statements/read/mine`).
+pub const SCORM_STATEMENT_CLIENT: &str = "lms:scorm";
+
 /// A session the player can hand to the browser.
 #[derive(Clone, Debug)]
 pub struct OpenedSession {
@@ -142,6 +191,13 @@ pub struct CommitAck {
     pub terminated: bool,
     /// `adl.nav.request` as the SCO left it (`None` for `_none_` and SCORM 1.2).
     pub nav_request: Option<String>,
+    /// This commit reported completion or passing: the registration whose course status the
+    /// caller re-evaluates.
+    #[serde(skip)]
+    pub completion_reported: Option<String>,
+    /// xAPI statements stored with this commit.
+    #[serde(skip)]
+    pub statements_stored: usize,
 }
 
 const REGISTRATION_COLUMNS: &str =
@@ -272,7 +328,12 @@ impl Store {
         item_id: &str,
         kind: LaunchKind,
         fresh: AttemptConfig,
+        xapi: Option<&ScoXapiContext>,
     ) -> Result<OpenedSession, Error> {
+        let xapi_json = match (xapi, kind) {
+            (Some(context), LaunchKind::Normal | LaunchKind::NewAttempt) => Some(serde_json::to_string(context).map_err(json_error)?),
+            _ => None,
+        };
         let session_id = uuid::Uuid::now_v7().to_string();
         let token = {
             use rand::RngCore;
@@ -344,8 +405,8 @@ impl Store {
                     .await?;
                 }
                 sqlx::query(
-                    "INSERT INTO scorm_sessions (id, registration_id, attempt, item_id, token_sha256, review, start_json, last_seq, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $8, 0, $7, $7)",
+                    "INSERT INTO scorm_sessions (id, registration_id, attempt, item_id, token_sha256, review, start_json, last_seq, created_at, updated_at, xapi_context) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $8, 0, $7, $7, $9)",
                 )
                 .bind(&session_id)
                 .bind(registration_id)
@@ -355,6 +416,7 @@ impl Store {
                 .bind(review)
                 .bind(&now)
                 .bind(&attempt_json)
+                .bind(&xapi_json)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query("UPDATE scorm_registrations SET last_item_id = $1, updated_at = $2 WHERE id = $3")
@@ -427,13 +489,13 @@ impl Store {
         with_db!(&self.db, |pool| {
             async {
                 let mut tx = pool.begin_write().await?;
-                let row: Option<(String, i64, String, String, bool, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT registration_id, attempt, item_id, token_sha256, review, last_seq FROM scorm_sessions WHERE id = $1{lock}"
+                let row: Option<(String, i64, String, String, bool, i64, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT registration_id, attempt, item_id, token_sha256, review, last_seq, xapi_context FROM scorm_sessions WHERE id = $1{lock}"
                 )))
                 .bind(session_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some((registration_id, attempt_no, item_id, hash, review, last_seq)) = row else {
+                let Some((registration_id, attempt_no, item_id, hash, review, last_seq, xapi_context)) = row else {
                     return Err(Error::NotFound { what: format!("session {session_id:?}") });
                 };
                 if hash != token_hash(token) {
@@ -455,7 +517,15 @@ impl Store {
                 }
                 if todo.is_empty() {
                     tx.commit().await?;
-                    return Ok(CommitAck { acked_seq: last_seq, applied: vec![], refused: vec![], terminated: false, nav_request: None });
+                    return Ok(CommitAck {
+                        acked_seq: last_seq,
+                        applied: vec![],
+                        refused: vec![],
+                        terminated: false,
+                        nav_request: None,
+                        completion_reported: None,
+                        statements_stored: 0,
+                    });
                 }
                 let acked_seq = todo.last().map(|b| b.seq).unwrap_or(last_seq);
                 if review {
@@ -473,6 +543,8 @@ impl Store {
                         refused: vec![],
                         terminated,
                         nav_request: None,
+                        completion_reported: None,
+                        statements_stored: 0,
                     });
                 }
                 let state: Option<(String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -494,8 +566,10 @@ impl Store {
                     });
                 }
                 let mut attempt = Attempt::from_json(&attempt_json).map_err(json_error)?;
+                let first_attempt_number = attempt.attempt_number();
                 let mut refused = Vec::new();
                 let mut applied = Vec::new();
+                let mut all_produced: Vec<lms_rte::CommitBatch> = Vec::new();
                 for batch in &todo {
                     for call in &batch.calls {
                         let Some((method, args)) = call.split_first() else { continue };
@@ -528,6 +602,24 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                     applied.push(batch.seq);
+                    all_produced.extend(produced);
+                }
+                let completion_reported = all_produced
+                    .iter()
+                    .flat_map(|b| b.events.iter())
+                    .any(|e| matches!(e, lms_rte::RteEvent::Completed { .. } | lms_rte::RteEvent::Passed { .. }))
+                    .then(|| registration_id.clone());
+                let mut statements_stored = 0;
+                if let Some(context) = &xapi_context {
+                    let version = attempt.config().version;
+                    if let Some(batch) = scorm_statements(context, &registration_id, first_attempt_number, version, &all_produced) {
+                        statements_stored = batch.statements.len();
+                        let now_ms = chrono::Utc::now().timestamp_millis();
+                        let outcomes = write_batches_in_tx!(tx, is_pg, std::slice::from_ref(&batch), now_ms);
+                        if let Some(Err(error)) = outcomes.into_iter().next() {
+                            return Err(error);
+                        }
+                    }
                 }
                 sqlx::query(
                     "UPDATE scorm_sco_states SET attempt_json = $1, updated_at = $2 WHERE registration_id = $3 AND attempt = $4 AND item_id = $5",
@@ -555,10 +647,60 @@ impl Store {
                     refused,
                     terminated: attempt.state() == SessionState::Terminated,
                     nav_request: attempt.nav_request().map(str::to_string),
+                    completion_reported,
+                    statements_stored,
                 })
             }
             .await
         })
+    }
+}
+
+/// The statements of one commit's run-time events, ready to store; `None` when there are none
+/// or they cannot be made (logged: the SCORM data itself is stored regardless).
+fn scorm_statements(
+    context_json: &str,
+    registration_id: &str,
+    attempt_number: u32,
+    version: lms_rte::ScormVersion,
+    produced: &[lms_rte::CommitBatch],
+) -> Option<StatementBatch> {
+    if produced.iter().all(|b| b.events.is_empty()) {
+        return None;
+    }
+    let made = (|| -> Result<StatementBatch, String> {
+        let context: ScoXapiContext = serde_json::from_str(context_json).map_err(|e| e.to_string())?;
+        let registration = uuid::Uuid::parse_str(registration_id).map_err(|e| e.to_string())?;
+        let scorm = lms_scorm_xapi::ScormContext {
+            learner: lms_scorm_xapi::LearnerAccount { home_page: context.home_page.clone(), name: context.personnel_number },
+            registration,
+            course_iri: context.course_iri,
+            course_title: context.course_title,
+            sco_iri: context.sco_iri,
+            sco_title: context.sco_title,
+            attempt: attempt_number.max(1),
+            version,
+            language: context.language,
+            interaction_verb: lms_scorm_xapi::InteractionVerb::Answered,
+        };
+        let statements = lms_scorm_xapi::batches_to_statements(&scorm, produced, uuid::Uuid::new_v4).map_err(|e| e.to_string())?;
+        let authority = serde_json::json!({"objectType": "Agent", "account": {"homePage": context.home_page, "name": "lms"}});
+        let prepared = lms_xapi::prepare_statements(
+            statements,
+            lms_xapi::XapiVersion::V2_0_0,
+            &authority,
+            chrono::Utc::now(),
+            uuid::Uuid::new_v4,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(StatementBatch { statements: prepared, attachments: vec![], client_key: SCORM_STATEMENT_CLIENT.into(), define: true })
+    })();
+    match made {
+        Ok(batch) => Some(batch),
+        Err(error) => {
+            tracing::error!(registration = registration_id, %error, "SCORM events could not be written as xAPI statements");
+            None
+        }
     }
 }
 
