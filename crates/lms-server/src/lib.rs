@@ -68,12 +68,20 @@ pub struct AppState {
     pub notifier: Arc<dyn schedule::NotificationDelivery>,
     /// The LRS's statement writer and credential cache.
     pub(crate) xapi: xapi::XapiState,
+    /// The SCORM commit writer (group commit), started on first use.
+    pub(crate) scorm_writer: Arc<std::sync::OnceLock<lms_store::ScormCommitWriter>>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> std::io::Result<AppState> {
         std::fs::create_dir_all(&config.spool_dir)?;
-        Ok(AppState { store, config: Arc::new(config), notifier: Arc::new(schedule::LogDelivery), xapi: xapi::XapiState::default() })
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            notifier: Arc::new(schedule::LogDelivery),
+            xapi: xapi::XapiState::default(),
+            scorm_writer: Arc::default(),
+        })
     }
 }
 

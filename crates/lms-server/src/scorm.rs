@@ -363,7 +363,10 @@ async fn commit(State(state): State<AppState>, Path(session_id): Path<String>, b
     if body.batches.len() > 10_000 {
         return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "at most 10,000 batches per request"));
     }
-    let ack = state.store.apply_scorm_commit(&session_id, &body.token, &body.batches, now()).await?;
+    let writer = state.scorm_writer.get_or_init(|| lms_store::ScormCommitWriter::spawn(state.store.clone()));
+    let ack = writer
+        .apply(lms_store::ScormCommitRequest { session_id, token: body.token, batches: body.batches, now: now() })
+        .await?;
     if let Some(registration_id) = &ack.completion_reported {
         record_completion(&state, registration_id).await;
     }

@@ -34,7 +34,7 @@ pub use xapi::{
 };
 pub use scorm::{
     AfterCompletion, CommitAck, CommitBatchIn, LaunchKind, NewRegistration, OpenedSession, RefusedCall, Registration, SCORM_STATEMENT_CLIENT,
-    ScoRecord, ScoXapiContext, SessionStart,
+    ScoRecord, ScoXapiContext, ScormCommitRequest, ScormCommitWriter, SessionStart,
 };
 pub use certificates::{
     BatchItemError, BatchReport, CertificateOrigin, CertificateProgress, CertificateStatus, DEFAULT_VERIFICATION_BASE_URL, ExportFilter,

@@ -278,3 +278,48 @@ on_both!(commits_write_xapi_statements, |store: Store, dir: PathBuf| async move 
     assert_eq!(ack.statements_stored, 0);
     assert_eq!(store.query_xapi_statements(&filter).await.unwrap().statements.len(), verbs.len());
 });
+
+// Group commit: several sessions' commits in one transaction, each under its own savepoint —
+// a refused one (wrong token, superseded session) leaves the others applied and itself
+// changes nothing.
+on_both!(group_commit_isolates_refused_commits, |store: Store, dir: PathBuf| async move {
+    let package_id = setup(&store, &dir).await;
+    let a = registration(&store, &package_id, AfterCompletion::Review).await;
+    let b = registration(&store, &package_id, AfterCompletion::Review).await;
+    let sa = store.open_scorm_session(&a, "i1", LaunchKind::Normal, config(), None).await.unwrap();
+    let sb = store.open_scorm_session(&b, "i1", LaunchKind::Normal, config(), None).await.unwrap();
+    let calls = |loc: &str| vec![batch(1, &[&["Initialize", ""], &["SetValue", "cmi.location", loc], &["Commit", ""]])];
+    let request = |s: &lms_store::OpenedSession, token: &str, loc: &str| lms_store::ScormCommitRequest {
+        session_id: s.session_id.clone(),
+        token: token.into(),
+        batches: calls(loc),
+        now: UnixMillis(1_000),
+    };
+    let outcomes = store
+        .apply_scorm_commits(&[request(&sa, &sa.token, "a1"), request(&sb, "wrong-token", "b1"), request(&sb, &sb.token, "b2")])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].as_ref().unwrap().applied, vec![1]);
+    assert!(matches!(outcomes[1], Err(Error::NotFound { .. })), "{:?}", outcomes[1]);
+    assert_eq!(outcomes[2].as_ref().unwrap().applied, vec![1]);
+    let location = |id: String| {
+        let store = store.clone();
+        async move { value(&store.scorm_sco_states(&id).await.unwrap()[0].attempt_json, "cmi.location") }
+    };
+    assert_eq!(location(a.clone()).await.as_deref(), Some("a1"));
+    assert_eq!(location(b.clone()).await.as_deref(), Some("b2"));
+    assert_eq!(store.scorm_commit_count(&b).await.unwrap(), 1);
+    // the writer task gives the same answers to concurrent callers
+    let writer = lms_store::ScormCommitWriter::spawn(store.clone());
+    let sa2 = store.open_scorm_session(&a, "i1", LaunchKind::Normal, config(), None).await.unwrap();
+    let sb2 = store.open_scorm_session(&b, "i1", LaunchKind::Normal, config(), None).await.unwrap();
+    let (ra, rb, stale) = tokio::join!(
+        writer.apply(request(&sa2, &sa2.token, "a2")),
+        writer.apply(request(&sb2, &sb2.token, "b3")),
+        writer.apply(lms_store::ScormCommitRequest { batches: vec![batch(2, &[&["Commit", ""]])], ..request(&sb, &sb.token, "x") }),
+    );
+    assert_eq!(ra.unwrap().applied, vec![1]);
+    assert_eq!(rb.unwrap().applied, vec![1]);
+    assert!(matches!(stale, Err(Error::Conflict { .. })), "a superseded session: {stale:?}");
+    assert_eq!(location(b).await.as_deref(), Some("b3"));
+});
