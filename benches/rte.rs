@@ -5,7 +5,10 @@
 //! 2. Commit latency through the content origin's HTTP stack in process
 //!    (`lms_server::content_app`, no socket): `LMS_BENCH_SCORM_LEARNERS` simulated learners
 //!    (default 2,000), each with its own session, commit concurrently, `LMS_BENCH_SCORM_COMMITS`
-//!    commits each (default 5); p50/p99 on SQLite and, when reachable, PostgreSQL
+//!    commits each (default 5), twice: paced, each learner committing once every
+//!    `LMS_BENCH_SCORM_INTERVAL_MS` (default 2,000 ms, i.e. 1,000 commits/s offered; real
+//!    content commits every few seconds to minutes), and back to back (saturation). Each commit
+//!    also stores its xAPI statements. p50/p99 on SQLite and, when reachable, PostgreSQL
 //!    (`LMS_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`; the bench
 //!    creates and drops its own database). Bounded: every phase stops after 120 s.
 //!    Target: p99 < 5 ms.
@@ -81,7 +84,7 @@ const MANIFEST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   <resources><resource identifier="r" type="webcontent" adlcp:scormType="sco" href="index.html"><file href="index.html"/></resource></resources>
 </manifest>"#;
 
-async fn prepare(store: &Store, dir: &std::path::Path, learners: usize) -> Vec<(String, String)> {
+async fn prepare(store: &Store, dir: &std::path::Path, learners: usize, prefix: &str) -> Vec<(String, String)> {
     let zip_path = dir.join("bench.zip");
     let mut writer = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
     let options = zip::write::SimpleFileOptions::default();
@@ -93,7 +96,7 @@ async fn prepare(store: &Store, dir: &std::path::Path, learners: usize) -> Vec<(
     let package = store.import_package_zip(&zip_path, &ImportOptions::default(), None).await.unwrap().record.id;
     let mut sessions = Vec::new();
     for n in 0..learners {
-        let pn = format!("B{n:05}");
+        let pn = format!("{prefix}{n:05}");
         store
             .create_person(&NewPerson {
                 personnel_number: pn.clone(),
@@ -113,7 +116,9 @@ async fn prepare(store: &Store, dir: &std::path::Path, learners: usize) -> Vec<(
             .await
             .unwrap();
         let config = AttemptConfig::new(ScormVersion::Scorm2004, &pn, "Learner");
-        let s = store.open_scorm_session(&reg.id, "i", LaunchKind::Normal, config).await.unwrap();
+        // with an xAPI context, as the server opens sessions: commits also store statements
+        let xapi = lms_store::ScoXapiContext::new("https://lms.example.org", &pn, "bench", "Bench", "i", "One").unwrap();
+        let s = store.open_scorm_session(&reg.id, "i", LaunchKind::Normal, config, Some(&xapi)).await.unwrap();
         sessions.push((s.session_id, s.token));
     }
     sessions
@@ -126,18 +131,35 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn commit_latency(label: &str, store: Store, dir: &std::path::Path, learners: usize, commits: usize) {
-    let sessions = prepare(&store, dir, learners).await;
+/// `learners` concurrent learners, each sending `commits` commits. With `interval` each
+/// learner commits once per interval (starting at a random offset), so the offered load is
+/// `learners / interval` commits per second — a realistic pace (real content commits every
+/// few seconds to minutes); without it every learner commits back to back (saturation).
+async fn commit_latency(
+    label: &str,
+    store: Store,
+    dir: &std::path::Path,
+    learners: usize,
+    commits: usize,
+    interval: Option<Duration>,
+) {
+    let sessions = prepare(&store, dir, learners, if interval.is_some() { "P" } else { "B" }).await;
     let state = AppState::new(store.clone(), ServerConfig::new(dir)).unwrap();
     let app = content_app(state);
     let started = Instant::now();
     let mut tasks = Vec::new();
     let app = Arc::new(app);
-    for (session, token) in sessions {
+    for (index, (session, token)) in sessions.into_iter().enumerate() {
         let app = app.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
+            // spread the learners evenly over the interval (deterministic, no RNG needed)
+            let offset = interval.map(|i| i.mul_f64(index as f64 / learners as f64)).unwrap_or_default();
             for seq in 1..=commits as i64 {
+                if let Some(interval) = interval {
+                    let due = started + offset + interval * (seq as u32 - 1);
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 if started.elapsed() > PHASE_LIMIT {
                     break;
                 }
@@ -167,8 +189,12 @@ async fn commit_latency(label: &str, store: Store, dir: &std::path::Path, learne
     }
     let wall = started.elapsed();
     all.sort();
+    let pace = match interval {
+        Some(i) => format!("one commit every {:.1} s each ({:.0} commits/s offered)", i.as_secs_f64(), learners as f64 / i.as_secs_f64()),
+        None => "back to back (saturation)".to_string(),
+    };
     println!(
-        "commit latency {label}: {learners} concurrent learners, {} commits in {:.1} s ({:.0}/s): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "commit latency {label}: {learners} concurrent learners, {pace}: {} commits in {:.1} s ({:.0}/s): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         all.len(),
         wall.as_secs_f64(),
         all.len() as f64 / wall.as_secs_f64(),
@@ -178,6 +204,13 @@ async fn commit_latency(label: &str, store: Store, dir: &std::path::Path, learne
     );
 }
 
+async fn both_paces(label: &str, store: &Store, dir: &std::path::Path, learners: usize, commits: usize, interval: Duration) {
+    commit_latency(label, store.clone(), dir, learners, commits, Some(interval)).await;
+    let burst = dir.join("burst");
+    std::fs::create_dir_all(&burst).unwrap();
+    commit_latency(label, store.clone(), &burst, learners, commits, None).await;
+}
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -185,13 +218,14 @@ fn env_usize(name: &str, default: usize) -> usize {
 fn commits() {
     let learners = env_usize("LMS_BENCH_SCORM_LEARNERS", 2_000);
     let commits = env_usize("LMS_BENCH_SCORM_COMMITS", 5);
+    let interval = Duration::from_millis(env_usize("LMS_BENCH_SCORM_INTERVAL_MS", 2_000) as u64);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let mut config = StoreConfig::sqlite_in(dir.path());
         config.max_connections = 16;
         let store = Store::open(&config).await.unwrap();
-        commit_latency("SQLite", store.clone(), dir.path(), learners, commits).await;
+        both_paces("SQLite", &store, dir.path(), learners, commits, interval).await;
         store.close().await;
 
         let admin_url =
@@ -210,7 +244,7 @@ fn commits() {
             max_connections: 16,
         };
         let store = Store::open(&pg).await.unwrap();
-        commit_latency("PostgreSQL", store.clone(), pg_dir.path(), learners, commits).await;
+        both_paces("PostgreSQL", &store, pg_dir.path(), learners, commits, interval).await;
         store.close().await;
         let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
             .execute(&mut admin)

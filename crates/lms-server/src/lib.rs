@@ -40,6 +40,9 @@ pub struct ServerConfig {
     pub content_origin: Option<String>,
     /// The xAPI version the LRS announces when a request has no valid version header.
     pub xapi_version: lms_xapi::XapiVersion,
+    /// The LMS's public URL (`http(s)://host[:port]`, no trailing slash): the `homePage` of
+    /// learner accounts and the base of activity IRIs in the statements the LMS writes.
+    pub public_url: String,
 }
 
 impl ServerConfig {
@@ -51,6 +54,7 @@ impl ServerConfig {
             schedule: schedule::ScheduleSettings::default(),
             content_origin: None,
             xapi_version: lms_xapi::XapiVersion::V2_0_0,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -64,12 +68,20 @@ pub struct AppState {
     pub notifier: Arc<dyn schedule::NotificationDelivery>,
     /// The LRS's statement writer and credential cache.
     pub(crate) xapi: xapi::XapiState,
+    /// The SCORM commit writer (group commit), started on first use.
+    pub(crate) scorm_writer: Arc<std::sync::OnceLock<lms_store::ScormCommitWriter>>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> std::io::Result<AppState> {
         std::fs::create_dir_all(&config.spool_dir)?;
-        Ok(AppState { store, config: Arc::new(config), notifier: Arc::new(schedule::LogDelivery), xapi: xapi::XapiState::default() })
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            notifier: Arc::new(schedule::LogDelivery),
+            xapi: xapi::XapiState::default(),
+            scorm_writer: Arc::default(),
+        })
     }
 }
 

@@ -25,7 +25,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use lms_rte::{Attempt, UnixMillis};
-use lms_store::{AfterCompletion, CommitBatchIn, LaunchKind, NewRegistration, Registration, Role};
+use lms_store::{AfterCompletion, CommitBatchIn, LaunchKind, NewRegistration, Registration, Role, ScoXapiContext};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -266,7 +266,8 @@ async fn open_session(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("person {:?}", registration.personnel_number)))?;
     let config = model.attempt_config(item, &person.personnel_number, &person.name);
-    let opened = state.store.open_scorm_session(&registration.id, &item_id, kind, config).await?;
+    let xapi = sco_xapi_context(&state, &registration, &person.personnel_number, &item_id, &leaf.title).await?;
+    let opened = state.store.open_scorm_session(&registration.id, &item_id, kind, config, xapi.as_ref()).await?;
     let origin = state.config.content_origin.clone().unwrap_or_default();
     let frame_url = format!("{origin}/scorm/frame/{}?token={}", opened.session_id, opened.token);
     let body = json!({
@@ -278,6 +279,29 @@ async fn open_session(
         "frame_url": frame_url,
     });
     Ok(no_store((StatusCode::CREATED, axum::Json(body)).into_response()))
+}
+
+/// The xAPI context a session's run-time events become statements in (`None`, logged, when
+/// `LMS_PUBLIC_URL` does not make valid IRIs).
+pub(crate) async fn sco_xapi_context(
+    state: &AppState,
+    registration: &Registration,
+    personnel_number: &str,
+    item_id: &str,
+    title: &str,
+) -> ApiResult<Option<ScoXapiContext>> {
+    let package = state
+        .store
+        .package(&registration.package_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("package {:?}", registration.package_id)))?;
+    Ok(match ScoXapiContext::new(&state.config.public_url, personnel_number, &package.course_key, &package.title, item_id, title) {
+        Ok(context) => Some(context),
+        Err(error) => {
+            tracing::error!(%error, "this session's events cannot become xAPI statements (check LMS_PUBLIC_URL)");
+            None
+        }
+    })
 }
 
 // ---- the player page ---------------------------------------------------------------------------
@@ -355,8 +379,38 @@ async fn commit(State(state): State<AppState>, Path(session_id): Path<String>, b
     if body.batches.len() > 10_000 {
         return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "at most 10,000 batches per request"));
     }
-    let ack = state.store.apply_scorm_commit(&session_id, &body.token, &body.batches, now()).await?;
+    let writer = state.scorm_writer.get_or_init(|| lms_store::ScormCommitWriter::spawn(state.store.clone()));
+    let ack = writer
+        .apply(lms_store::ScormCommitRequest { session_id, token: body.token, batches: body.batches, now: now() })
+        .await?;
+    if let Some(registration_id) = &ack.completion_reported {
+        record_completion(&state, registration_id).await;
+    }
     Ok(no_store(axum::Json(ack).into_response()))
+}
+
+/// After a commit that reported completion: when the whole registration (every SCO, as
+/// `GET /api/registrations/{id}` computes it) is now completed, record the e-learning
+/// completion, which advances learning paths and issues certificates. The commit itself is
+/// already durable; a failure here is logged and retried by the next such commit.
+async fn record_completion(state: &AppState, registration_id: &str) {
+    let outcome: ApiResult<()> = async {
+        let Some(registration) = state.store.scorm_registration(registration_id).await? else { return Ok(()) };
+        let model = model_of(state, &registration.package_id).await?;
+        let scos = sco_summaries(state, &registration.id).await?;
+        let report = tree::report(&model.leaves(), &scos, registration.attempt);
+        if report["completion"] == "completed" {
+            state
+                .store
+                .record_elearning_completion(&registration.personnel_number, &registration.package_id, chrono::Utc::now())
+                .await?;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(error) = outcome {
+        tracing::error!(registration = registration_id, error = ?error, "recording the e-learning completion failed");
+    }
 }
 
 /// Package files with the MIME type of their name, Range and conditional requests.

@@ -33,8 +33,8 @@ pub use xapi::{
     StoredDocument, StoredStatement, XAPI_CLIENT_HOME_PAGE, XAPI_SCOPES, XapiClient, XapiWriter,
 };
 pub use scorm::{
-    AfterCompletion, CommitAck, CommitBatchIn, LaunchKind, NewRegistration, OpenedSession, RefusedCall, Registration, ScoRecord,
-    SequencingRecord, SequencingSave, SessionStart,
+    AfterCompletion, CommitAck, CommitBatchIn, LaunchKind, NewRegistration, OpenedSession, RefusedCall, Registration, SCORM_STATEMENT_CLIENT,
+    ScoRecord, ScoXapiContext, ScormCommitRequest, ScormCommitWriter, SequencingRecord, SequencingSave, SessionStart,
 };
 pub use certificates::{
     BatchItemError, BatchReport, CertificateOrigin, CertificateProgress, CertificateStatus, DEFAULT_VERIFICATION_BASE_URL, ExportFilter,

@@ -18,6 +18,8 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::db::{BeginWrite, Db, with_db};
+use crate::xapi::tx_support::*;
+use crate::xapi::{StatementBatch, write_batches_in_tx};
 use crate::{Error, Store, now_text};
 
 /// What launching a completed registration does.
@@ -112,6 +114,53 @@ pub struct SequencingSave {
     pub learner_objectives: Option<(String, String)>,
 }
 
+/// What every xAPI statement of one SCO session shares (ADL's xAPI SCORM profile): fixed when
+/// the session opens and kept with it, so each commit turns its run-time events into
+/// statements in the commit's own transaction.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ScoXapiContext {
+    /// The LMS's public URL: the learner account's `homePage` and the base of activity IRIs.
+    pub home_page: String,
+    /// The learner's personnel number: the account `name` (never an e-mail, never the name).
+    pub personnel_number: String,
+    /// The course activity (one per course across uploaded versions).
+    pub course_iri: String,
+    pub course_title: Option<String>,
+    /// The SCO activity.
+    pub sco_iri: String,
+    pub sco_title: String,
+    /// RFC 5646 tag of the titles, e.g. `de-DE`.
+    pub language: String,
+}
+
+impl ScoXapiContext {
+    /// The context for one SCO of a course: activity IRIs under `public_url` (the course by
+    /// its `course_key`, so all uploaded versions are one activity; the SCO by its item id).
+    pub fn new(
+        public_url: &str,
+        personnel_number: &str,
+        course_key: &str,
+        course_title: &str,
+        item_id: &str,
+        sco_title: &str,
+    ) -> Result<Self, Error> {
+        let course_iri = lms_scorm_xapi::course_iri(public_url, course_key).map_err(|e| Error::invalid("public_url", e.to_string()))?;
+        Ok(ScoXapiContext {
+            home_page: public_url.trim_end_matches('/').to_string(),
+            personnel_number: personnel_number.to_string(),
+            sco_iri: lms_scorm_xapi::sco_iri(&course_iri, item_id),
+            course_iri,
+            course_title: (!course_title.is_empty()).then(|| course_title.to_string()),
+            sco_title: sco_title.to_string(),
+            // The manifest does not say which language its titles are in.
+            language: "und".into(),
+        })
+    }
+}
+
+/// The client key SCORM statements are stored under (for `statements/read/mine`).
+pub const SCORM_STATEMENT_CLIENT: &str = "lms:scorm";
+
 /// A session the player can hand to the browser.
 #[derive(Clone, Debug)]
 pub struct OpenedSession {
@@ -148,6 +197,15 @@ pub struct CommitBatchIn {
     pub calls: Vec<Vec<String>>,
 }
 
+/// One session's commit, as [`Store::apply_scorm_commits`] and [`ScormCommitWriter`] take it.
+#[derive(Clone, Debug)]
+pub struct ScormCommitRequest {
+    pub session_id: String,
+    pub token: String,
+    pub batches: Vec<CommitBatchIn>,
+    pub now: UnixMillis,
+}
+
 /// A call the authoritative run-time refused although the browser had accepted it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct RefusedCall {
@@ -168,6 +226,13 @@ pub struct CommitAck {
     pub terminated: bool,
     /// `adl.nav.request` as the SCO left it (`None` for `_none_` and SCORM 1.2).
     pub nav_request: Option<String>,
+    /// This commit reported completion or passing: the registration whose course status the
+    /// caller re-evaluates.
+    #[serde(skip)]
+    pub completion_reported: Option<String>,
+    /// xAPI statements stored with this commit.
+    #[serde(skip)]
+    pub statements_stored: usize,
 }
 
 const REGISTRATION_COLUMNS: &str =
@@ -264,6 +329,183 @@ macro_rules! write_sequencing {
             }
             Ok(save.expected_version.unwrap_or(0) + 1)
         }
+    }};
+}
+
+/// The body of one SCORM commit inside an open write transaction `$tx`: evaluates to the
+/// commit's answer. A logical refusal (unknown session, wrong token, superseded session) is
+/// decided before anything is written; the caller commits, or rolls back to its savepoint.
+macro_rules! apply_commit_in_tx {
+    ($tx:ident, $is_pg:expr, $session_id:expr, $token:expr, $batches:expr, $now:expr, $stamp:expr) => {{
+        let is_pg: bool = $is_pg;
+        let lock = if is_pg { " FOR UPDATE" } else { "" };
+        let session_id: &str = $session_id;
+        let token: &str = $token;
+        let batches: &[CommitBatchIn] = $batches;
+        let now: UnixMillis = $now;
+        let stamp: &str = $stamp;
+        let outcome: Result<CommitAck, Error> = async {
+                let row: Option<(String, i64, String, String, bool, i64, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT registration_id, attempt, item_id, token_sha256, review, last_seq, xapi_context FROM scorm_sessions WHERE id = $1{lock}"
+                )))
+                .bind(session_id)
+                .fetch_optional(&mut *$tx)
+                .await?;
+                let Some((registration_id, attempt_no, item_id, hash, review, last_seq, xapi_context)) = row else {
+                    return Err(Error::NotFound { what: format!("session {session_id:?}") });
+                };
+                if hash != token_hash(token) {
+                    return Err(Error::NotFound { what: format!("session {session_id:?}") });
+                }
+                let mut ordered: Vec<&CommitBatchIn> = batches.iter().collect();
+                ordered.sort_by_key(|b| b.seq);
+                let mut todo: Vec<&CommitBatchIn> = Vec::new();
+                let mut next = last_seq + 1;
+                for b in ordered {
+                    if b.seq < next {
+                        continue; // already applied (a retry), or a duplicate in this request
+                    }
+                    if b.seq > next {
+                        break; // a gap: the browser resends from `acked_seq`
+                    }
+                    todo.push(b);
+                    next += 1;
+                }
+                if todo.is_empty() {
+                    return Ok(CommitAck {
+                        acked_seq: last_seq,
+                        applied: vec![],
+                        refused: vec![],
+                        terminated: false,
+                        nav_request: None,
+                        completion_reported: None,
+                        statements_stored: 0,
+                    });
+                }
+                let acked_seq = todo.last().map(|b| b.seq).unwrap_or(last_seq);
+                if review {
+                    sqlx::query("UPDATE scorm_sessions SET last_seq = $1, updated_at = $2 WHERE id = $3")
+                        .bind(acked_seq)
+                        .bind(&stamp)
+                        .bind(session_id)
+                        .execute(&mut *$tx)
+                        .await?;
+                    let terminated = todo.iter().any(|b| b.calls.iter().any(|c| is_terminate(c)));
+                    return Ok(CommitAck {
+                        acked_seq,
+                        applied: todo.iter().map(|b| b.seq).collect(),
+                        refused: vec![],
+                        terminated,
+                        nav_request: None,
+                        completion_reported: None,
+                        statements_stored: 0,
+                    });
+                }
+                let state: Option<(String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT attempt_json, current_session_id FROM scorm_sco_states WHERE registration_id = $1 AND attempt = $2 AND item_id = $3{lock}"
+                )))
+                .bind(&registration_id)
+                .bind(attempt_no)
+                .bind(&item_id)
+                .fetch_optional(&mut *$tx)
+                .await?;
+                let Some((attempt_json, current)) = state else {
+                    return Err(Error::Conflict {
+                        what: format!("session {session_id} was superseded: a newer attempt of registration {registration_id}"),
+                    });
+                };
+                if current.as_deref() != Some(session_id) {
+                    return Err(Error::Conflict {
+                        what: format!("session {session_id} was superseded: a newer launch of item {item_id:?}"),
+                    });
+                }
+                let mut attempt = Attempt::from_json(&attempt_json).map_err(json_error)?;
+                let first_attempt_number = attempt.attempt_number();
+                let mut refused = Vec::new();
+                let mut applied = Vec::new();
+                let mut all_produced: Vec<lms_rte::CommitBatch> = Vec::new();
+                for batch in &todo {
+                    for call in &batch.calls {
+                        let Some((method, args)) = call.split_first() else { continue };
+                        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                        let reply = match Call::from_method(method, &args) {
+                            Some(c) => attempt.handle(c, now),
+                            None => lms_rte::Reply { value: "false".into(), error: 101 },
+                        };
+                        if reply.error != 0 {
+                            refused.push(RefusedCall { seq: batch.seq, call: call.clone(), error: reply.error });
+                        }
+                    }
+                    let produced = attempt.take_batches();
+                    let changes: Vec<&(String, Option<String>)> = produced.iter().flat_map(|b| b.changes.iter()).collect();
+                    let events: Vec<&lms_rte::RteEvent> = produced.iter().flat_map(|b| b.events.iter()).collect();
+                    let terminated = produced.iter().any(|b| b.terminated);
+                    sqlx::query(
+                        "INSERT INTO scorm_commits (session_id, seq, registration_id, item_id, calls_json, changes_json, events_json, terminated, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(session_id)
+                    .bind(batch.seq)
+                    .bind(&registration_id)
+                    .bind(&item_id)
+                    .bind(serde_json::to_string(&batch.calls).map_err(json_error)?)
+                    .bind(serde_json::to_string(&changes).map_err(json_error)?)
+                    .bind(serde_json::to_string(&events).map_err(json_error)?)
+                    .bind(terminated)
+                    .bind(&stamp)
+                    .execute(&mut *$tx)
+                    .await?;
+                    applied.push(batch.seq);
+                    all_produced.extend(produced);
+                }
+                let completion_reported = all_produced
+                    .iter()
+                    .flat_map(|b| b.events.iter())
+                    .any(|e| matches!(e, lms_rte::RteEvent::Completed { .. } | lms_rte::RteEvent::Passed { .. }))
+                    .then(|| registration_id.clone());
+                let mut statements_stored = 0;
+                if let Some(context) = &xapi_context {
+                    let version = attempt.config().version;
+                    if let Some(batch) = scorm_statements(context, &registration_id, first_attempt_number, version, &all_produced) {
+                        statements_stored = batch.statements.len();
+                        let now_ms = chrono::Utc::now().timestamp_millis();
+                        let outcomes = write_batches_in_tx!($tx, is_pg, std::slice::from_ref(&batch), now_ms);
+                        if let Some(Err(error)) = outcomes.into_iter().next() {
+                            return Err(error);
+                        }
+                    }
+                }
+                sqlx::query(
+                    "UPDATE scorm_sco_states SET attempt_json = $1, updated_at = $2 WHERE registration_id = $3 AND attempt = $4 AND item_id = $5",
+                )
+                .bind(attempt.to_json())
+                .bind(&stamp)
+                .bind(&registration_id)
+                .bind(attempt_no)
+                .bind(&item_id)
+                .execute(&mut *$tx)
+                .await?;
+                sqlx::query("UPDATE scorm_sessions SET last_seq = $1, updated_at = $2 WHERE id = $3")
+                    .bind(acked_seq)
+                    .bind(&stamp)
+                    .bind(session_id)
+                    .execute(&mut *$tx)
+                    .await?;
+                if !refused.is_empty() {
+                    tracing::warn!(session = session_id, refused = ?refused, "the browser accepted calls the run-time refuses");
+                }
+                Ok(CommitAck {
+                    acked_seq,
+                    applied,
+                    refused,
+                    terminated: attempt.state() == SessionState::Terminated,
+                    nav_request: attempt.nav_request().map(str::to_string),
+                    completion_reported,
+                    statements_stored,
+                })
+        }
+        .await;
+        outcome
     }};
 }
 
@@ -386,23 +628,32 @@ impl Store {
         item_id: &str,
         kind: LaunchKind,
         fresh: AttemptConfig,
+        xapi: Option<&ScoXapiContext>,
     ) -> Result<OpenedSession, Error> {
-        self.open_scorm_session_prepared(registration_id, item_id, kind, fresh, &|_| {}, None).await
+        self.open_scorm_session_prepared(registration_id, item_id, kind, fresh, xapi, &|_| {}, None).await
     }
 
     /// [`Store::open_scorm_session`] for a sequenced launch: `prepare` sets up the attempt the
     /// browser starts from (the sequencer's `cmi.objectives` and request validity), and the
     /// navigation's sequencing state is saved in the same transaction, so a delivery is stored
     /// exactly when its session is.
+    #[allow(clippy::too_many_arguments)]
     pub async fn open_scorm_session_prepared(
         &self,
         registration_id: &str,
         item_id: &str,
         kind: LaunchKind,
         fresh: AttemptConfig,
+        xapi: Option<&ScoXapiContext>,
         prepare: &(dyn Fn(&mut Attempt) + Sync),
         sequencing: Option<&SequencingSave>,
     ) -> Result<OpenedSession, Error> {
+        let xapi_json = match (xapi, kind) {
+            (Some(context), LaunchKind::Normal | LaunchKind::NewAttempt | LaunchKind::NewScoAttempt) => {
+                Some(serde_json::to_string(context).map_err(json_error)?)
+            }
+            _ => None,
+        };
         let session_id = uuid::Uuid::now_v7().to_string();
         let token = {
             use rand::RngCore;
@@ -484,8 +735,8 @@ impl Store {
                     .await?;
                 }
                 sqlx::query(
-                    "INSERT INTO scorm_sessions (id, registration_id, attempt, item_id, token_sha256, review, start_json, last_seq, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $8, 0, $7, $7)",
+                    "INSERT INTO scorm_sessions (id, registration_id, attempt, item_id, token_sha256, review, start_json, last_seq, created_at, updated_at, xapi_context) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $8, 0, $7, $7, $9)",
                 )
                 .bind(&session_id)
                 .bind(registration_id)
@@ -495,6 +746,7 @@ impl Store {
                 .bind(review)
                 .bind(&now)
                 .bind(&attempt_json)
+                .bind(&xapi_json)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query("UPDATE scorm_registrations SET last_item_id = $1, updated_at = $2 WHERE id = $3")
@@ -562,146 +814,141 @@ impl Store {
         now: UnixMillis,
     ) -> Result<CommitAck, Error> {
         let is_pg = matches!(self.db, Db::Postgres(_));
-        let lock = if is_pg { " FOR UPDATE" } else { "" };
         let stamp = now_text();
         with_db!(&self.db, |pool| {
-            async {
-                let mut tx = pool.begin_write().await?;
-                let row: Option<(String, i64, String, String, bool, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT registration_id, attempt, item_id, token_sha256, review, last_seq FROM scorm_sessions WHERE id = $1{lock}"
-                )))
-                .bind(session_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((registration_id, attempt_no, item_id, hash, review, last_seq)) = row else {
-                    return Err(Error::NotFound { what: format!("session {session_id:?}") });
-                };
-                if hash != token_hash(token) {
-                    return Err(Error::NotFound { what: format!("session {session_id:?}") });
-                }
-                let mut ordered: Vec<&CommitBatchIn> = batches.iter().collect();
-                ordered.sort_by_key(|b| b.seq);
-                let mut todo: Vec<&CommitBatchIn> = Vec::new();
-                let mut next = last_seq + 1;
-                for b in ordered {
-                    if b.seq < next {
-                        continue; // already applied (a retry), or a duplicate in this request
-                    }
-                    if b.seq > next {
-                        break; // a gap: the browser resends from `acked_seq`
-                    }
-                    todo.push(b);
-                    next += 1;
-                }
-                if todo.is_empty() {
-                    tx.commit().await?;
-                    return Ok(CommitAck { acked_seq: last_seq, applied: vec![], refused: vec![], terminated: false, nav_request: None });
-                }
-                let acked_seq = todo.last().map(|b| b.seq).unwrap_or(last_seq);
-                if review {
-                    sqlx::query("UPDATE scorm_sessions SET last_seq = $1, updated_at = $2 WHERE id = $3")
-                        .bind(acked_seq)
-                        .bind(&stamp)
-                        .bind(session_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    let terminated = todo.iter().any(|b| b.calls.iter().any(|c| is_terminate(c)));
-                    return Ok(CommitAck {
-                        acked_seq,
-                        applied: todo.iter().map(|b| b.seq).collect(),
-                        refused: vec![],
-                        terminated,
-                        nav_request: None,
-                    });
-                }
-                let state: Option<(String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT attempt_json, current_session_id FROM scorm_sco_states WHERE registration_id = $1 AND attempt = $2 AND item_id = $3{lock}"
-                )))
-                .bind(&registration_id)
-                .bind(attempt_no)
-                .bind(&item_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((attempt_json, current)) = state else {
-                    return Err(Error::Conflict {
-                        what: format!("session {session_id} was superseded: a newer attempt of registration {registration_id}"),
-                    });
-                };
-                if current.as_deref() != Some(session_id) {
-                    return Err(Error::Conflict {
-                        what: format!("session {session_id} was superseded: a newer launch of item {item_id:?}"),
-                    });
-                }
-                let mut attempt = Attempt::from_json(&attempt_json).map_err(json_error)?;
-                let mut refused = Vec::new();
-                let mut applied = Vec::new();
-                for batch in &todo {
-                    for call in &batch.calls {
-                        let Some((method, args)) = call.split_first() else { continue };
-                        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                        let reply = match Call::from_method(method, &args) {
-                            Some(c) => attempt.handle(c, now),
-                            None => lms_rte::Reply { value: "false".into(), error: 101 },
-                        };
-                        if reply.error != 0 {
-                            refused.push(RefusedCall { seq: batch.seq, call: call.clone(), error: reply.error });
-                        }
-                    }
-                    let produced = attempt.take_batches();
-                    let changes: Vec<&(String, Option<String>)> = produced.iter().flat_map(|b| b.changes.iter()).collect();
-                    let events: Vec<&lms_rte::RteEvent> = produced.iter().flat_map(|b| b.events.iter()).collect();
-                    let terminated = produced.iter().any(|b| b.terminated);
-                    sqlx::query(
-                        "INSERT INTO scorm_commits (session_id, seq, registration_id, item_id, calls_json, changes_json, events_json, terminated, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(session_id)
-                    .bind(batch.seq)
-                    .bind(&registration_id)
-                    .bind(&item_id)
-                    .bind(serde_json::to_string(&batch.calls).map_err(json_error)?)
-                    .bind(serde_json::to_string(&changes).map_err(json_error)?)
-                    .bind(serde_json::to_string(&events).map_err(json_error)?)
-                    .bind(terminated)
-                    .bind(&stamp)
-                    .execute(&mut *tx)
-                    .await?;
-                    applied.push(batch.seq);
-                }
-                sqlx::query(
-                    "UPDATE scorm_sco_states SET attempt_json = $1, updated_at = $2 WHERE registration_id = $3 AND attempt = $4 AND item_id = $5",
-                )
-                .bind(attempt.to_json())
-                .bind(&stamp)
-                .bind(&registration_id)
-                .bind(attempt_no)
-                .bind(&item_id)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE scorm_sessions SET last_seq = $1, updated_at = $2 WHERE id = $3")
-                    .bind(acked_seq)
-                    .bind(&stamp)
-                    .bind(session_id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                if !refused.is_empty() {
-                    tracing::warn!(session = session_id, refused = ?refused, "the browser accepted calls the run-time refuses");
-                }
-                Ok(CommitAck {
-                    acked_seq,
-                    applied,
-                    refused,
-                    terminated: attempt.state() == SessionState::Terminated,
-                    nav_request: attempt.nav_request().map(str::to_string),
-                })
-            }
-            .await
+            let mut tx = pool.begin_write().await?;
+            let ack = apply_commit_in_tx!(tx, is_pg, session_id, token, batches, now, &stamp)?;
+            tx.commit().await?;
+            Ok(ack)
         })
+    }
+
+    /// Several sessions' commits in **one** transaction (group commit: one disk flush for all),
+    /// each under its own savepoint, so one refused commit changes nothing of the others. The
+    /// outer error means the transaction failed and nothing was stored.
+    pub async fn apply_scorm_commits(&self, requests: &[ScormCommitRequest]) -> Result<Vec<Result<CommitAck, Error>>, Error> {
+        let is_pg = matches!(self.db, Db::Postgres(_));
+        let stamp = now_text();
+        with_db!(&self.db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let mut out = Vec::with_capacity(requests.len());
+            for r in requests {
+                sqlx::query("SAVEPOINT scorm_commit").execute(&mut *tx).await?;
+                let ack = apply_commit_in_tx!(tx, is_pg, &r.session_id, &r.token, &r.batches, r.now, &stamp);
+                if ack.is_err() {
+                    sqlx::query("ROLLBACK TO SAVEPOINT scorm_commit").execute(&mut *tx).await?;
+                }
+                sqlx::query("RELEASE SAVEPOINT scorm_commit").execute(&mut *tx).await?;
+                out.push(ack);
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+}
+
+/// The statements of one commit's run-time events, ready to store; `None` when there are none
+/// or they cannot be made (logged: the SCORM data itself is stored regardless).
+fn scorm_statements(
+    context_json: &str,
+    registration_id: &str,
+    attempt_number: u32,
+    version: lms_rte::ScormVersion,
+    produced: &[lms_rte::CommitBatch],
+) -> Option<StatementBatch> {
+    if produced.iter().all(|b| b.events.is_empty()) {
+        return None;
+    }
+    let made = (|| -> Result<StatementBatch, String> {
+        let context: ScoXapiContext = serde_json::from_str(context_json).map_err(|e| e.to_string())?;
+        let registration = uuid::Uuid::parse_str(registration_id).map_err(|e| e.to_string())?;
+        let scorm = lms_scorm_xapi::ScormContext {
+            learner: lms_scorm_xapi::LearnerAccount { home_page: context.home_page.clone(), name: context.personnel_number },
+            registration,
+            course_iri: context.course_iri,
+            course_title: context.course_title,
+            sco_iri: context.sco_iri,
+            sco_title: context.sco_title,
+            attempt: attempt_number.max(1),
+            version,
+            language: context.language,
+            interaction_verb: lms_scorm_xapi::InteractionVerb::Answered,
+        };
+        let statements = lms_scorm_xapi::batches_to_statements(&scorm, produced, uuid::Uuid::new_v4).map_err(|e| e.to_string())?;
+        let authority = serde_json::json!({"objectType": "Agent", "account": {"homePage": context.home_page, "name": "lms"}});
+        let prepared = lms_xapi::prepare_statements(
+            statements,
+            lms_xapi::XapiVersion::V2_0_0,
+            &authority,
+            chrono::Utc::now(),
+            uuid::Uuid::new_v4,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(StatementBatch { statements: prepared, attachments: vec![], client_key: SCORM_STATEMENT_CLIENT.into(), define: true })
+    })();
+    match made {
+        Ok(batch) => Some(batch),
+        Err(error) => {
+            tracing::error!(registration = registration_id, %error, "SCORM events could not be written as xAPI statements");
+            None
+        }
     }
 }
 
 fn is_terminate(call: &[String]) -> bool {
     matches!(call.first().map(String::as_str), Some("Terminate" | "LMSFinish"))
+}
+
+/// Most commits in one group transaction.
+const GROUP_COMMITS: usize = 256;
+
+/// The SCORM commit writer: a task that applies every commit that arrived while the previous
+/// transaction was being flushed, in one transaction ([`Store::apply_scorm_commits`]), so
+/// concurrent learners share one disk flush instead of queueing for one each. Each caller is
+/// answered only after the transaction holding its commit is durable. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct ScormCommitWriter {
+    sender: tokio::sync::mpsc::Sender<(ScormCommitRequest, tokio::sync::oneshot::Sender<Result<CommitAck, Error>>)>,
+}
+
+impl ScormCommitWriter {
+    /// Starts the writer task on the current tokio runtime. It ends when every handle is dropped.
+    pub fn spawn(store: Store) -> ScormCommitWriter {
+        let (sender, mut receiver) =
+            tokio::sync::mpsc::channel::<(ScormCommitRequest, tokio::sync::oneshot::Sender<Result<CommitAck, Error>>)>(8_192);
+        tokio::spawn(async move {
+            while let Some(first) = receiver.recv().await {
+                let mut group = vec![first];
+                while group.len() < GROUP_COMMITS {
+                    match receiver.try_recv() {
+                        Ok(next) => group.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let (requests, replies): (Vec<ScormCommitRequest>, Vec<_>) = group.into_iter().unzip();
+                match store.apply_scorm_commits(&requests).await {
+                    Ok(outcomes) => {
+                        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                            let _ = reply.send(outcome);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, commits = requests.len(), "storing SCORM commits failed");
+                        let message = error.to_string();
+                        for reply in replies {
+                            let _ = reply.send(Err(Error::Task(format!("storing the commit failed: {message}"))));
+                        }
+                    }
+                }
+            }
+        });
+        ScormCommitWriter { sender }
+    }
+
+    /// Applies one commit; returns after the transaction holding it committed.
+    pub async fn apply(&self, request: ScormCommitRequest) -> Result<CommitAck, Error> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.sender.send((request, reply)).await.map_err(|_| Error::Task("the SCORM commit writer has stopped".into()))?;
+        answer.await.map_err(|_| Error::Task("the SCORM commit writer has stopped".into()))?
+    }
 }

@@ -208,11 +208,11 @@ macro_rules! bind_params {
     }};
 }
 
-const STATEMENT_CHUNK: usize = 200;
-const ROW_CHUNK: usize = 500;
-const ID_CHUNK: usize = 500;
+pub(crate) const STATEMENT_CHUNK: usize = 200;
+pub(crate) const ROW_CHUNK: usize = 500;
+pub(crate) const ID_CHUNK: usize = 500;
 
-fn values_sql(prefix: &str, columns: usize, rows: usize, suffix: &str) -> String {
+pub(crate) fn values_sql(prefix: &str, columns: usize, rows: usize, suffix: &str) -> String {
     let mut sql = String::with_capacity(prefix.len() + rows * columns * 6 + suffix.len());
     sql.push_str(prefix);
     let mut n = 1;
@@ -235,16 +235,297 @@ fn values_sql(prefix: &str, columns: usize, rows: usize, suffix: &str) -> String
     sql
 }
 
-fn placeholders(from: usize, count: usize) -> String {
+pub(crate) fn placeholders(from: usize, count: usize) -> String {
     (from..from + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
 }
 
 /// A statement about to be inserted.
-struct Row0<'a> {
-    seq: i64,
-    prepared: &'a PreparedStatement,
-    json: String,
-    client_key: &'a str,
+pub(crate) struct Row0<'a> {
+    pub(crate) seq: i64,
+    pub(crate) prepared: &'a PreparedStatement,
+    pub(crate) json: String,
+    pub(crate) client_key: &'a str,
+}
+
+/// The body of [`Store::write_statement_batches`] inside an open write transaction `$tx`, so
+/// other writers (SCORM commits) store statements atomically with their own rows. Evaluates to
+/// the per-batch outcomes; `?` leaves the enclosing function (the transaction is then dropped,
+/// i.e. rolled back).
+macro_rules! write_batches_in_tx {
+    ($tx:ident, $is_pg:expr, $batches:expr, $now_ms:expr) => {{
+            // 1. which ids exist already
+            let mut all_ids: Vec<String> = Vec::new();
+            for batch in $batches {
+                for p in &batch.statements {
+                    all_ids.push(p.index.statement_id.hyphenated().to_string());
+                }
+            }
+            all_ids.sort_unstable();
+            all_ids.dedup();
+            let mut existing: HashMap<String, Value> = HashMap::new();
+            for chunk in all_ids.chunks(ID_CHUNK) {
+                let sql = format!("SELECT id, json FROM xapi_statements WHERE id IN ({})", placeholders(1, chunk.len()));
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.as_str());
+                }
+                for row in q.fetch_all(&mut *$tx).await? {
+                    let id: String = row.try_get(0)?;
+                    let json: String = row.try_get(1)?;
+                    existing.insert(id, serde_json::from_str(&json).unwrap_or(Value::Null));
+                }
+            }
+
+            // 2. decide per batch
+            let mut outcomes: Vec<Result<(), Error>> = Vec::with_capacity($batches.len());
+            let mut accepted: Vec<(&PreparedStatement, &str)> = Vec::new();
+            let mut pending: HashMap<String, &Value> = HashMap::new();
+            let mut attachments: BTreeMap<&str, &NewAttachment> = BTreeMap::new();
+            let mut definitions: BTreeMap<&str, Value> = BTreeMap::new();
+            for batch in $batches {
+                let mut fresh: Vec<&PreparedStatement> = Vec::new();
+                let mut conflict = None;
+                for p in &batch.statements {
+                    let id = p.index.statement_id.hyphenated().to_string();
+                    let known = existing.get(&id).or_else(|| pending.get(&id).copied());
+                    match known {
+                        Some(old) if lms_xapi::statements_equivalent(&without_filled_timestamp(old), &without_filled_timestamp(&p.json)) => {}
+                        Some(_) => {
+                            conflict = Some(id);
+                            break;
+                        }
+                        None => fresh.push(p),
+                    }
+                }
+                if let Some(id) = conflict {
+                    outcomes.push(Err(Error::Conflict { what: format!("a different statement with id {id}") }));
+                    continue;
+                }
+                for p in fresh {
+                    pending.insert(p.index.statement_id.hyphenated().to_string(), &p.json);
+                    accepted.push((p, batch.client_key.as_str()));
+                    if batch.define {
+                        for (id, definition) in lms_xapi::activity_definitions(&p.json) {
+                            let merged = match definitions.get(id) {
+                                Some(earlier) => merge_definition(earlier, definition),
+                                None => definition.clone(),
+                            };
+                            definitions.insert(id, merged);
+                        }
+                    }
+                }
+                for a in &batch.attachments {
+                    attachments.insert(a.sha2.as_str(), a);
+                }
+                outcomes.push(Ok(()));
+            }
+            if !accepted.is_empty() {
+
+                // 3. numbers
+                let seqs: Vec<i64> = match $is_pg {
+                    true => {
+                        let mut v: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(
+                            "SELECT nextval('xapi_statement_seq') FROM generate_series(1, $1)".to_string(),
+                        ))
+                        .bind(accepted.len() as i64)
+                        .fetch_all(&mut *$tx)
+                        .await?;
+                        v.sort_unstable();
+                        v
+                    }
+                    false => {
+                        let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe("SELECT COALESCE(MAX(seq), 0) FROM xapi_statements".to_string()))
+                            .fetch_one(&mut *$tx)
+                            .await?;
+                        (1..=accepted.len() as i64).map(|i| max + i).collect()
+                    }
+                };
+                let rows: Vec<Row0> = accepted
+                    .iter()
+                    .zip(&seqs)
+                    .map(|((p, client), seq)| Row0 { seq: *seq, prepared: p, json: p.json.to_string(), client_key: client })
+                    .collect();
+
+                // 4. statements
+                for chunk in rows.chunks(STATEMENT_CHUNK) {
+                    let sql = values_sql(
+                        "INSERT INTO xapi_statements (seq, id, stored_ms, verb_id, registration, voided, client_key, json) VALUES ",
+                        8,
+                        chunk.len(),
+                        "",
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for r in chunk {
+                        let ix = &r.prepared.index;
+                        q = q
+                            .bind(r.seq)
+                            .bind(ix.statement_id.hyphenated().to_string())
+                            .bind(ix.stored.timestamp_millis())
+                            .bind(ix.verb_id.as_str())
+                            .bind(ix.registration.map(|u| u.hyphenated().to_string()))
+                            .bind(0i64)
+                            .bind(r.client_key)
+                            .bind(r.json.as_str());
+                    }
+                    q.execute(&mut *$tx).await?;
+                }
+
+                // 5. relation rows
+                let mut agent_rows: Vec<(&str, i64, i64)> = Vec::new();
+                let mut activity_rows: Vec<(&str, i64, i64)> = Vec::new();
+                let mut ref_rows: Vec<(i64, String, i64)> = Vec::new();
+                for r in &rows {
+                    let ix = &r.prepared.index;
+                    for key in &ix.related_agent_keys {
+                        let direct = ix.agent_keys.binary_search(key).is_ok();
+                        agent_rows.push((key.as_str(), r.seq, if direct { 0 } else { 1 }));
+                    }
+                    for key in &ix.agent_keys {
+                        if ix.related_agent_keys.binary_search(key).is_err() {
+                            agent_rows.push((key.as_str(), r.seq, 0));
+                        }
+                    }
+                    let object_activity = match &ix.object {
+                        StatementObject::Activity { id } => Some(id.as_str()),
+                        _ => None,
+                    };
+                    for id in &ix.related_activity_ids {
+                        activity_rows.push((id.as_str(), r.seq, if Some(id.as_str()) == object_activity { 0 } else { 1 }));
+                    }
+                    if let Some(id) = object_activity
+                        && ix.related_activity_ids.binary_search_by(|x| x.as_str().cmp(id)).is_err()
+                    {
+                        activity_rows.push((id, r.seq, 0));
+                    }
+                    if let StatementObject::StatementRef { id } = &ix.object {
+                        ref_rows.push((r.seq, id.hyphenated().to_string(), ix.voided_statement_id.is_some() as i64));
+                    }
+                }
+                for (table, column, list) in [
+                    ("xapi_statement_agents", "agent_key", &agent_rows),
+                    ("xapi_statement_activities", "activity_id", &activity_rows),
+                ] {
+                    for chunk in list.chunks(ROW_CHUNK) {
+                        let sql = values_sql(&format!("INSERT INTO {table} ({column}, seq, related_only) VALUES "), 3, chunk.len(), "");
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for (key, seq, related) in chunk {
+                            q = q.bind(*key).bind(*seq).bind(*related);
+                        }
+                        q.execute(&mut *$tx).await?;
+                    }
+                }
+                for chunk in ref_rows.chunks(ROW_CHUNK) {
+                    let sql = values_sql("INSERT INTO xapi_statement_refs (seq, ref_id, voiding) VALUES ", 3, chunk.len(), "");
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (seq, id, voiding) in chunk {
+                        q = q.bind(*seq).bind(id.as_str()).bind(*voiding);
+                    }
+                    q.execute(&mut *$tx).await?;
+                }
+
+                // 6. voiding: targets of the new voiding statements, and new statements that an
+                //    earlier voiding statement targets; a voiding statement is never voided.
+                let mut void_ids: Vec<String> =
+                    rows.iter().filter_map(|r| r.prepared.index.voided_statement_id).map(|u| u.hyphenated().to_string()).collect();
+                void_ids.sort_unstable();
+                void_ids.dedup();
+                for chunk in void_ids.chunks(ID_CHUNK) {
+                    let sql = format!(
+                        "UPDATE xapi_statements SET voided = 1 WHERE id IN ({}) AND voided = 0 \
+                         AND seq NOT IN (SELECT seq FROM xapi_statement_refs WHERE voiding = 1)",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    q.execute(&mut *$tx).await?;
+                }
+                let new_ids: Vec<String> = rows
+                    .iter()
+                    .filter(|r| r.prepared.index.voided_statement_id.is_none())
+                    .map(|r| r.prepared.index.statement_id.hyphenated().to_string())
+                    .collect();
+                for chunk in new_ids.chunks(ID_CHUNK) {
+                    let sql = format!(
+                        "UPDATE xapi_statements SET voided = 1 WHERE id IN (SELECT ref_id FROM xapi_statement_refs WHERE voiding = 1 AND ref_id IN ({}))",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    q.execute(&mut *$tx).await?;
+                }
+
+                // 7. attachments and activity definitions, in key order
+                let attachment_list: Vec<&NewAttachment> = attachments.into_values().collect();
+                for chunk in attachment_list.chunks(100) {
+                    let sql = values_sql(
+                        "INSERT INTO xapi_attachments (sha2, content_type, content) VALUES ",
+                        3,
+                        chunk.len(),
+                        " ON CONFLICT (sha2) DO NOTHING",
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for a in chunk {
+                        q = q.bind(a.sha2.as_str()).bind(a.content_type.as_str()).bind(a.content.as_slice());
+                    }
+                    q.execute(&mut *$tx).await?;
+                }
+                // the canonical definition gathers what every statement said: language maps are
+                // merged, other properties take the newest value
+                let mut known: HashMap<String, Value> = HashMap::new();
+                let definition_ids: Vec<&str> = definitions.keys().copied().collect();
+                for chunk in definition_ids.chunks(ID_CHUNK) {
+                    let sql = format!("SELECT id, definition_json FROM xapi_activities WHERE id IN ({})", placeholders(1, chunk.len()));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for row in q.fetch_all(&mut *$tx).await? {
+                        let id: String = row.try_get(0)?;
+                        let text: String = row.try_get(1)?;
+                        if let Ok(v) = serde_json::from_str(&text) {
+                            known.insert(id, v);
+                        }
+                    }
+                }
+                let definition_list: Vec<(&str, String)> = definitions
+                    .into_iter()
+                    .map(|(id, d)| match known.get(id) {
+                        Some(old) => (id, merge_definition(old, &d).to_string()),
+                        None => (id, d.to_string()),
+                    })
+                    .collect();
+                for chunk in definition_list.chunks(ROW_CHUNK) {
+                    let sql = values_sql(
+                        "INSERT INTO xapi_activities (id, definition_json, updated_ms) VALUES ",
+                        3,
+                        chunk.len(),
+                        " ON CONFLICT (id) DO UPDATE SET definition_json = excluded.definition_json, updated_ms = excluded.updated_ms",
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (id, definition) in chunk {
+                        q = q.bind(*id).bind(definition.as_str()).bind($now_ms);
+                    }
+                    q.execute(&mut *$tx).await?;
+                }
+            }
+            outcomes
+    }};
+}
+pub(crate) use write_batches_in_tx;
+
+/// What [`write_batches_in_tx!`] names: `use crate::xapi::tx_support::*;` where it expands.
+pub(crate) mod tx_support {
+    pub(crate) use super::{
+        ID_CHUNK, NewAttachment, ROW_CHUNK, Row0, STATEMENT_CHUNK, merge_definition, placeholders, values_sql,
+        without_filled_timestamp,
+    };
+    pub(crate) use lms_xapi::{PreparedStatement, StatementObject};
+    pub(crate) use serde_json::Value;
+    pub(crate) use std::collections::{BTreeMap, HashMap};
 }
 
 impl Store {
@@ -326,270 +607,11 @@ impl Store {
     /// The outer error means the transaction itself failed (nothing was stored).
     pub async fn write_statement_batches(&self, batches: &[StatementBatch]) -> Result<Vec<Result<(), Error>>, Error> {
         let now_ms = chrono::Utc::now().timestamp_millis();
+        let is_pg = matches!(self.db, Db::Postgres(_));
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin_write().await?;
 
-            // 1. which ids exist already
-            let mut all_ids: Vec<String> = Vec::new();
-            for batch in batches {
-                for p in &batch.statements {
-                    all_ids.push(p.index.statement_id.hyphenated().to_string());
-                }
-            }
-            all_ids.sort_unstable();
-            all_ids.dedup();
-            let mut existing: HashMap<String, Value> = HashMap::new();
-            for chunk in all_ids.chunks(ID_CHUNK) {
-                let sql = format!("SELECT id, json FROM xapi_statements WHERE id IN ({})", placeholders(1, chunk.len()));
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.as_str());
-                }
-                for row in q.fetch_all(&mut *tx).await? {
-                    let id: String = row.try_get(0)?;
-                    let json: String = row.try_get(1)?;
-                    existing.insert(id, serde_json::from_str(&json).unwrap_or(Value::Null));
-                }
-            }
-
-            // 2. decide per batch
-            let mut outcomes: Vec<Result<(), Error>> = Vec::with_capacity(batches.len());
-            let mut accepted: Vec<(&PreparedStatement, &str)> = Vec::new();
-            let mut pending: HashMap<String, &Value> = HashMap::new();
-            let mut attachments: BTreeMap<&str, &NewAttachment> = BTreeMap::new();
-            let mut definitions: BTreeMap<&str, Value> = BTreeMap::new();
-            for batch in batches {
-                let mut fresh: Vec<&PreparedStatement> = Vec::new();
-                let mut conflict = None;
-                for p in &batch.statements {
-                    let id = p.index.statement_id.hyphenated().to_string();
-                    let known = existing.get(&id).or_else(|| pending.get(&id).copied());
-                    match known {
-                        Some(old) if lms_xapi::statements_equivalent(&without_filled_timestamp(old), &without_filled_timestamp(&p.json)) => {}
-                        Some(_) => {
-                            conflict = Some(id);
-                            break;
-                        }
-                        None => fresh.push(p),
-                    }
-                }
-                if let Some(id) = conflict {
-                    outcomes.push(Err(Error::Conflict { what: format!("a different statement with id {id}") }));
-                    continue;
-                }
-                for p in fresh {
-                    pending.insert(p.index.statement_id.hyphenated().to_string(), &p.json);
-                    accepted.push((p, batch.client_key.as_str()));
-                    if batch.define {
-                        for (id, definition) in lms_xapi::activity_definitions(&p.json) {
-                            let merged = match definitions.get(id) {
-                                Some(earlier) => merge_definition(earlier, definition),
-                                None => definition.clone(),
-                            };
-                            definitions.insert(id, merged);
-                        }
-                    }
-                }
-                for a in &batch.attachments {
-                    attachments.insert(a.sha2.as_str(), a);
-                }
-                outcomes.push(Ok(()));
-            }
-            if accepted.is_empty() {
-                tx.commit().await?;
-                return Ok(outcomes);
-            }
-
-            // 3. numbers
-            let seqs: Vec<i64> = match self.db {
-                Db::Postgres(_) => {
-                    let mut v: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(
-                        "SELECT nextval('xapi_statement_seq') FROM generate_series(1, $1)".to_string(),
-                    ))
-                    .bind(accepted.len() as i64)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    v.sort_unstable();
-                    v
-                }
-                Db::Sqlite(_) => {
-                    let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe("SELECT COALESCE(MAX(seq), 0) FROM xapi_statements".to_string()))
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    (1..=accepted.len() as i64).map(|i| max + i).collect()
-                }
-            };
-            let rows: Vec<Row0> = accepted
-                .iter()
-                .zip(&seqs)
-                .map(|((p, client), seq)| Row0 { seq: *seq, prepared: p, json: p.json.to_string(), client_key: client })
-                .collect();
-
-            // 4. statements
-            for chunk in rows.chunks(STATEMENT_CHUNK) {
-                let sql = values_sql(
-                    "INSERT INTO xapi_statements (seq, id, stored_ms, verb_id, registration, voided, client_key, json) VALUES ",
-                    8,
-                    chunk.len(),
-                    "",
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for r in chunk {
-                    let ix = &r.prepared.index;
-                    q = q
-                        .bind(r.seq)
-                        .bind(ix.statement_id.hyphenated().to_string())
-                        .bind(ix.stored.timestamp_millis())
-                        .bind(ix.verb_id.as_str())
-                        .bind(ix.registration.map(|u| u.hyphenated().to_string()))
-                        .bind(0i64)
-                        .bind(r.client_key)
-                        .bind(r.json.as_str());
-                }
-                q.execute(&mut *tx).await?;
-            }
-
-            // 5. relation rows
-            let mut agent_rows: Vec<(&str, i64, i64)> = Vec::new();
-            let mut activity_rows: Vec<(&str, i64, i64)> = Vec::new();
-            let mut ref_rows: Vec<(i64, String, i64)> = Vec::new();
-            for r in &rows {
-                let ix = &r.prepared.index;
-                for key in &ix.related_agent_keys {
-                    let direct = ix.agent_keys.binary_search(key).is_ok();
-                    agent_rows.push((key.as_str(), r.seq, if direct { 0 } else { 1 }));
-                }
-                for key in &ix.agent_keys {
-                    if ix.related_agent_keys.binary_search(key).is_err() {
-                        agent_rows.push((key.as_str(), r.seq, 0));
-                    }
-                }
-                let object_activity = match &ix.object {
-                    StatementObject::Activity { id } => Some(id.as_str()),
-                    _ => None,
-                };
-                for id in &ix.related_activity_ids {
-                    activity_rows.push((id.as_str(), r.seq, if Some(id.as_str()) == object_activity { 0 } else { 1 }));
-                }
-                if let Some(id) = object_activity
-                    && ix.related_activity_ids.binary_search_by(|x| x.as_str().cmp(id)).is_err()
-                {
-                    activity_rows.push((id, r.seq, 0));
-                }
-                if let StatementObject::StatementRef { id } = &ix.object {
-                    ref_rows.push((r.seq, id.hyphenated().to_string(), ix.voided_statement_id.is_some() as i64));
-                }
-            }
-            for (table, column, list) in [
-                ("xapi_statement_agents", "agent_key", &agent_rows),
-                ("xapi_statement_activities", "activity_id", &activity_rows),
-            ] {
-                for chunk in list.chunks(ROW_CHUNK) {
-                    let sql = values_sql(&format!("INSERT INTO {table} ({column}, seq, related_only) VALUES "), 3, chunk.len(), "");
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for (key, seq, related) in chunk {
-                        q = q.bind(*key).bind(*seq).bind(*related);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-            }
-            for chunk in ref_rows.chunks(ROW_CHUNK) {
-                let sql = values_sql("INSERT INTO xapi_statement_refs (seq, ref_id, voiding) VALUES ", 3, chunk.len(), "");
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (seq, id, voiding) in chunk {
-                    q = q.bind(*seq).bind(id.as_str()).bind(*voiding);
-                }
-                q.execute(&mut *tx).await?;
-            }
-
-            // 6. voiding: targets of the new voiding statements, and new statements that an
-            //    earlier voiding statement targets; a voiding statement is never voided.
-            let mut void_ids: Vec<String> =
-                rows.iter().filter_map(|r| r.prepared.index.voided_statement_id).map(|u| u.hyphenated().to_string()).collect();
-            void_ids.sort_unstable();
-            void_ids.dedup();
-            for chunk in void_ids.chunks(ID_CHUNK) {
-                let sql = format!(
-                    "UPDATE xapi_statements SET voided = 1 WHERE id IN ({}) AND voided = 0 \
-                     AND seq NOT IN (SELECT seq FROM xapi_statement_refs WHERE voiding = 1)",
-                    placeholders(1, chunk.len())
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.as_str());
-                }
-                q.execute(&mut *tx).await?;
-            }
-            let new_ids: Vec<String> = rows
-                .iter()
-                .filter(|r| r.prepared.index.voided_statement_id.is_none())
-                .map(|r| r.prepared.index.statement_id.hyphenated().to_string())
-                .collect();
-            for chunk in new_ids.chunks(ID_CHUNK) {
-                let sql = format!(
-                    "UPDATE xapi_statements SET voided = 1 WHERE id IN (SELECT ref_id FROM xapi_statement_refs WHERE voiding = 1 AND ref_id IN ({}))",
-                    placeholders(1, chunk.len())
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.as_str());
-                }
-                q.execute(&mut *tx).await?;
-            }
-
-            // 7. attachments and activity definitions, in key order
-            let attachment_list: Vec<&NewAttachment> = attachments.into_values().collect();
-            for chunk in attachment_list.chunks(100) {
-                let sql = values_sql(
-                    "INSERT INTO xapi_attachments (sha2, content_type, content) VALUES ",
-                    3,
-                    chunk.len(),
-                    " ON CONFLICT (sha2) DO NOTHING",
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for a in chunk {
-                    q = q.bind(a.sha2.as_str()).bind(a.content_type.as_str()).bind(a.content.as_slice());
-                }
-                q.execute(&mut *tx).await?;
-            }
-            // the canonical definition gathers what every statement said: language maps are
-            // merged, other properties take the newest value
-            let mut known: HashMap<String, Value> = HashMap::new();
-            let definition_ids: Vec<&str> = definitions.keys().copied().collect();
-            for chunk in definition_ids.chunks(ID_CHUNK) {
-                let sql = format!("SELECT id, definition_json FROM xapi_activities WHERE id IN ({})", placeholders(1, chunk.len()));
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                for row in q.fetch_all(&mut *tx).await? {
-                    let id: String = row.try_get(0)?;
-                    let text: String = row.try_get(1)?;
-                    if let Ok(v) = serde_json::from_str(&text) {
-                        known.insert(id, v);
-                    }
-                }
-            }
-            let definition_list: Vec<(&str, String)> = definitions
-                .into_iter()
-                .map(|(id, d)| match known.get(id) {
-                    Some(old) => (id, merge_definition(old, &d).to_string()),
-                    None => (id, d.to_string()),
-                })
-                .collect();
-            for chunk in definition_list.chunks(ROW_CHUNK) {
-                let sql = values_sql(
-                    "INSERT INTO xapi_activities (id, definition_json, updated_ms) VALUES ",
-                    3,
-                    chunk.len(),
-                    " ON CONFLICT (id) DO UPDATE SET definition_json = excluded.definition_json, updated_ms = excluded.updated_ms",
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (id, definition) in chunk {
-                    q = q.bind(*id).bind(definition.as_str()).bind(now_ms);
-                }
-                q.execute(&mut *tx).await?;
-            }
+            let outcomes = write_batches_in_tx!(tx, is_pg, batches, now_ms);
             tx.commit().await?;
             Ok(outcomes)
         })
@@ -903,7 +925,7 @@ impl Store {
 
 /// The statement without the `timestamp` the LRS filled in (equal to `stored`), so that a
 /// re-sent statement without timestamp compares as the same statement.
-fn without_filled_timestamp(statement: &Value) -> std::borrow::Cow<'_, Value> {
+pub(crate) fn without_filled_timestamp(statement: &Value) -> std::borrow::Cow<'_, Value> {
     let filled = statement.get("timestamp").is_some() && statement.get("timestamp") == statement.get("stored");
     if filled {
         let mut copy = statement.clone();
@@ -918,7 +940,7 @@ fn without_filled_timestamp(statement: &Value) -> std::borrow::Cow<'_, Value> {
 
 /// `newer` over `older`: language maps (`name`, `description`) keep the older languages and
 /// take the newer texts; every other property is the newer one when present.
-fn merge_definition(older: &Value, newer: &Value) -> Value {
+pub(crate) fn merge_definition(older: &Value, newer: &Value) -> Value {
     let (Some(old), Some(new)) = (older.as_object(), newer.as_object()) else { return newer.clone() };
     let mut merged = old.clone();
     for (key, value) in new {

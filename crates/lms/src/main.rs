@@ -204,6 +204,12 @@ async fn serve(
         Err(_) => format!("http://{content_bind}"),
     });
     config.xapi_version = xapi_version;
+    // The LMS's public URL: learner accounts' homePage and the base of activity IRIs in the
+    // statements it writes. LMS_PUBLIC_URL, default http://<bind>.
+    config.public_url = match std::env::var("LMS_PUBLIC_URL") {
+        Ok(url) => url.trim_end_matches('/').to_string(),
+        Err(_) => format!("http://{bind}"),
+    };
     let state = lms_server::AppState::new(store, config).context("preparing the spool folder")?;
     let content_state = state.clone();
     tokio::try_join!(

@@ -326,7 +326,12 @@ async fn deliver(
     let validity = sequencer.navigation_validity(SystemTime::now());
     let prepare = |attempt: &mut Attempt| runtime::prepare_launch(sequencer, item_id, attempt, &validity);
     let kind = if resumed { LaunchKind::Normal } else { LaunchKind::NewScoAttempt };
-    let opened = state.store.open_scorm_session_prepared(&registration.id, item_id, kind, config, &prepare, save).await?;
+    let title = leaf.as_ref().map(|l| l.title.clone()).unwrap_or_else(|| item.title.clone());
+    let xapi = super::sco_xapi_context(state, registration, &person.personnel_number, item_id, &title).await?;
+    let opened = state
+        .store
+        .open_scorm_session_prepared(&registration.id, item_id, kind, config, xapi.as_ref(), &prepare, save)
+        .await?;
     let origin = state.config.content_origin.clone().unwrap_or_default();
     let frame_url = format!("{origin}/scorm/frame/{}?token={}", opened.session_id, opened.token);
     Ok((
@@ -334,7 +339,7 @@ async fn deliver(
         json!({
             "session_id": opened.session_id,
             "item_id": opened.item_id,
-            "title": leaf.map(|l| l.title).unwrap_or_else(|| item.title.clone()),
+            "title": title,
             "attempt": opened.attempt,
             "review": opened.review,
             "frame_url": frame_url,

@@ -97,7 +97,7 @@ on_both!(registrations_are_checked, |store: Store, dir: PathBuf| async move {
 on_both!(commits_are_idempotent_and_ordered, |store: Store, dir: PathBuf| async move {
     let package_id = setup(&store, &dir).await;
     let id = registration(&store, &package_id, AfterCompletion::Review).await;
-    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config(), None).await.unwrap();
     assert_eq!(value(&s.attempt_json, "cmi.entry").as_deref(), Some("ab-initio"));
     let now = UnixMillis(1_000);
     let first = batch(1, &[&["Initialize", ""], &["SetValue", "cmi.location", "p1"], &["Commit", ""]]);
@@ -125,7 +125,7 @@ on_both!(commits_are_idempotent_and_ordered, |store: Store, dir: PathBuf| async 
 on_both!(refused_calls_are_reported, |store: Store, dir: PathBuf| async move {
     let package_id = setup(&store, &dir).await;
     let id = registration(&store, &package_id, AfterCompletion::Review).await;
-    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config(), None).await.unwrap();
     let b = batch(1, &[&["Initialize", ""], &["SetValue", "cmi.score.scaled", "7"], &["Commit", ""]]);
     let ack = store.apply_scorm_commit(&s.session_id, &s.token, &[b], UnixMillis(5)).await.unwrap();
     assert_eq!(ack.refused.len(), 1);
@@ -135,7 +135,7 @@ on_both!(refused_calls_are_reported, |store: Store, dir: PathBuf| async move {
 on_both!(suspend_and_resume, |store: Store, dir: PathBuf| async move {
     let package_id = setup(&store, &dir).await;
     let id = registration(&store, &package_id, AfterCompletion::Review).await;
-    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config(), None).await.unwrap();
     let calls: &[&[&str]] = &[
         &["Initialize", ""],
         &["SetValue", "cmi.location", "page-7"],
@@ -146,7 +146,7 @@ on_both!(suspend_and_resume, |store: Store, dir: PathBuf| async move {
     ];
     let ack = store.apply_scorm_commit(&s.session_id, &s.token, &[batch(1, calls)], UnixMillis(10)).await.unwrap();
     assert!(ack.terminated);
-    let next = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let next = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config(), None).await.unwrap();
     assert_eq!(value(&next.attempt_json, "cmi.entry").as_deref(), Some("resume"));
     assert_eq!(value(&next.attempt_json, "cmi.location").as_deref(), Some("page-7"));
     assert_eq!(value(&next.attempt_json, "cmi.suspend_data").as_deref(), Some("state=42"));
@@ -155,7 +155,7 @@ on_both!(suspend_and_resume, |store: Store, dir: PathBuf| async move {
     let late = store.apply_scorm_commit(&s.session_id, &s.token, &[batch(2, &[&["Commit", ""]])], UnixMillis(11)).await;
     assert!(matches!(late, Err(Error::Conflict { .. })), "{late:?}");
     // a launch that never initialized is reused as prepared (no second begin_next_session)
-    let again = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let again = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config(), None).await.unwrap();
     assert_eq!(value(&again.attempt_json, "cmi.entry").as_deref(), Some("resume"));
     let start = store.scorm_session_start(&again.session_id, &again.token).await.unwrap().unwrap();
     assert!(start.fresh);
@@ -166,16 +166,16 @@ on_both!(suspend_and_resume, |store: Store, dir: PathBuf| async move {
 on_both!(new_attempt_and_review, |store: Store, dir: PathBuf| async move {
     let package_id = setup(&store, &dir).await;
     let id = registration(&store, &package_id, AfterCompletion::NewAttempt).await;
-    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config(), None).await.unwrap();
     let calls: &[&[&str]] =
         &[&["Initialize", ""], &["SetValue", "cmi.completion_status", "completed"], &["Terminate", ""]];
     store.apply_scorm_commit(&s.session_id, &s.token, &[batch(1, calls)], UnixMillis(10)).await.unwrap();
-    let fresh = store.open_scorm_session(&id, "i1", LaunchKind::NewAttempt, config()).await.unwrap();
+    let fresh = store.open_scorm_session(&id, "i1", LaunchKind::NewAttempt, config(), None).await.unwrap();
     assert_eq!(fresh.attempt, 2);
     assert_eq!(value(&fresh.attempt_json, "cmi.completion_status").as_deref(), Some("unknown"));
     assert_eq!(store.scorm_registration(&id).await.unwrap().unwrap().attempt, 2);
     // review shows the stored data read-only and stores nothing
-    let review = store.open_scorm_session(&id, "i1", LaunchKind::Review, config()).await.unwrap();
+    let review = store.open_scorm_session(&id, "i1", LaunchKind::Review, config(), None).await.unwrap();
     assert!(review.review);
     let attempt = Attempt::from_json(&review.attempt_json).unwrap();
     assert_eq!(attempt.config().mode, lms_rte::Mode::Review);
@@ -189,7 +189,7 @@ on_both!(new_attempt_and_review, |store: Store, dir: PathBuf| async move {
 on_both!(concurrent_commits_of_one_session_apply_once, |store: Store, dir: PathBuf| async move {
     let package_id = setup(&store, &dir).await;
     let id = registration(&store, &package_id, AfterCompletion::Review).await;
-    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config(), None).await.unwrap();
     let b1 = batch(1, &[&["Initialize", ""], &["SetValue", "cmi.suspend_data", "a"], &["Commit", ""]]);
     let b2 = batch(2, &[&["SetValue", "cmi.suspend_data", "ab"], &["Commit", ""]]);
     let mut tasks = Vec::new();
@@ -229,7 +229,7 @@ on_both!(sequencing_state_is_versioned_and_saved_with_the_session, |store: Store
         }])
     };
     let opened = store
-        .open_scorm_session_prepared(&id, "i1", LaunchKind::NewScoAttempt, config(), &prepare, Some(&save("{\"v\":1}", None, None)))
+        .open_scorm_session_prepared(&id, "i1", LaunchKind::NewScoAttempt, config(), None, &prepare, Some(&save("{\"v\":1}", None, None)))
         .await
         .unwrap();
     assert_eq!(value(&opened.attempt_json, "cmi.objectives.0.success_status").as_deref(), Some("passed"));
@@ -246,12 +246,12 @@ on_both!(sequencing_state_is_versioned_and_saved_with_the_session, |store: Store
     assert_eq!(store.scorm_learner_objectives("L1").await.unwrap().as_deref(), Some("{\"g\":1}"));
     // a failed session opening stores no sequencing state either
     let failed = store
-        .open_scorm_session_prepared(&id, "i1", LaunchKind::Normal, config(), &|_| {}, Some(&save("{\"v\":9}", Some(1), None)))
+        .open_scorm_session_prepared(&id, "i1", LaunchKind::Normal, config(), None, &|_| {}, Some(&save("{\"v\":9}", Some(1), None)))
         .await;
     assert!(matches!(failed, Err(Error::Conflict { .. })), "{failed:?}");
     assert_eq!(store.scorm_sequencing_state(&id).await.unwrap().unwrap().version, 2);
     // a new attempt of a suspended SCO starts with fresh data (the sequencer said so)
-    let url_session = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let url_session = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config(), None).await.unwrap();
     let now = UnixMillis(1_800_000_000_000);
     store
         .apply_scorm_commit(
@@ -262,9 +262,124 @@ on_both!(sequencing_state_is_versioned_and_saved_with_the_session, |store: Store
         )
         .await
         .unwrap();
-    let resumed = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config()).await.unwrap();
+    let resumed = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config(), None).await.unwrap();
     assert_eq!(value(&resumed.attempt_json, "cmi.location").as_deref(), Some("p3"));
-    let fresh = store.open_scorm_session(&id, "i1", LaunchKind::NewScoAttempt, config()).await.unwrap();
+    let fresh = store.open_scorm_session(&id, "i1", LaunchKind::NewScoAttempt, config(), None).await.unwrap();
     assert_eq!(value(&fresh.attempt_json, "cmi.location"), None);
     assert_eq!(value(&fresh.attempt_json, "cmi.entry").as_deref(), Some("ab-initio"));
+});
+
+// SCORM as xAPI (issue 4): a session opened with an xAPI context stores its run-time events as
+// statements in the same transaction as the commit; a retried commit adds none; a review
+// session and a session without a context write none.
+on_both!(commits_write_xapi_statements, |store: Store, dir: PathBuf| async move {
+    let package_id = setup(&store, &dir).await;
+    let id = registration(&store, &package_id, AfterCompletion::Review).await;
+    let context =
+        lms_store::ScoXapiContext::new("https://lms.example.org/", "L1", "course-key", "Store test", "i1", "One").unwrap();
+    assert_eq!(context.sco_iri, "https://lms.example.org/courses/course-key/sco/i1");
+    let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config(), Some(&context)).await.unwrap();
+    let calls = batch(
+        1,
+        &[
+            &["Initialize", ""],
+            &["SetValue", "cmi.interactions.0.id", "q1"],
+            &["SetValue", "cmi.interactions.0.type", "true-false"],
+            &["SetValue", "cmi.interactions.0.learner_response", "true"],
+            &["SetValue", "cmi.interactions.0.result", "correct"],
+            &["SetValue", "cmi.score.scaled", "0.9"],
+            &["SetValue", "cmi.completion_status", "completed"],
+            &["SetValue", "cmi.success_status", "passed"],
+            &["Terminate", ""],
+        ],
+    );
+    let ack = store.apply_scorm_commit(&s.session_id, &s.token, std::slice::from_ref(&calls), UnixMillis(1_700_000_000_000)).await.unwrap();
+    assert!(ack.refused.is_empty(), "{:?}", ack.refused);
+    assert_eq!(ack.completion_reported.as_deref(), Some(id.as_str()));
+    let filter = lms_store::StatementFilter { registration: Some(id.clone()), ascending: true, limit: 100, ..Default::default() };
+    let page = store.query_xapi_statements(&filter).await.unwrap();
+    let verbs: Vec<String> = page
+        .statements
+        .iter()
+        .map(|s| {
+            let v: serde_json::Value = serde_json::from_str(&s.json).unwrap();
+            assert_eq!(v["actor"]["account"]["name"], "L1", "{v}");
+            assert_eq!(v["actor"]["account"]["homePage"], "https://lms.example.org", "{v}");
+            v["verb"]["id"].as_str().unwrap().rsplit('/').next().unwrap().to_string()
+        })
+        .collect();
+    for expected in ["initialized", "answered", "scored", "completed", "passed", "terminated"] {
+        assert!(verbs.iter().any(|v| v == expected), "{expected} missing from {verbs:?}");
+    }
+    assert_eq!(verbs.first().map(String::as_str), Some("initialized"), "{verbs:?}");
+    assert_eq!(verbs.last().map(String::as_str), Some("terminated"), "{verbs:?}");
+    assert_eq!(ack.statements_stored, verbs.len());
+    // the statements are found by the learner too
+    let by_agent = lms_store::StatementFilter {
+        agent: Some(lms_xapi::Ifi::Account { home_page: "https://lms.example.org".into(), name: "L1".into() }.key()),
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(store.query_xapi_statements(&by_agent).await.unwrap().statements.len(), verbs.len());
+    // a retry of the same commit stores nothing twice
+    store.apply_scorm_commit(&s.session_id, &s.token, &[calls], UnixMillis(1_700_000_000_000)).await.unwrap();
+    assert_eq!(store.query_xapi_statements(&filter).await.unwrap().statements.len(), verbs.len());
+    // review launches and sessions without a context write no statements
+    let review = store.open_scorm_session(&id, "i1", LaunchKind::Review, config(), Some(&context)).await.unwrap();
+    store
+        .apply_scorm_commit(&review.session_id, &review.token, &[batch(1, &[&["Initialize", ""], &["Terminate", ""]])], UnixMillis(1_700_000_100_000))
+        .await
+        .unwrap();
+    let plain = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config(), None).await.unwrap();
+    let ack = store
+        .apply_scorm_commit(&plain.session_id, &plain.token, &[batch(1, &[&["Initialize", ""], &["Terminate", ""]])], UnixMillis(1_700_000_200_000))
+        .await
+        .unwrap();
+    assert_eq!(ack.statements_stored, 0);
+    assert_eq!(store.query_xapi_statements(&filter).await.unwrap().statements.len(), verbs.len());
+});
+
+// Group commit: several sessions' commits in one transaction, each under its own savepoint —
+// a refused one (wrong token, superseded session) leaves the others applied and itself
+// changes nothing.
+on_both!(group_commit_isolates_refused_commits, |store: Store, dir: PathBuf| async move {
+    let package_id = setup(&store, &dir).await;
+    let a = registration(&store, &package_id, AfterCompletion::Review).await;
+    let b = registration(&store, &package_id, AfterCompletion::Review).await;
+    let sa = store.open_scorm_session(&a, "i1", LaunchKind::Normal, config(), None).await.unwrap();
+    let sb = store.open_scorm_session(&b, "i1", LaunchKind::Normal, config(), None).await.unwrap();
+    let calls = |loc: &str| vec![batch(1, &[&["Initialize", ""], &["SetValue", "cmi.location", loc], &["Commit", ""]])];
+    let request = |s: &lms_store::OpenedSession, token: &str, loc: &str| lms_store::ScormCommitRequest {
+        session_id: s.session_id.clone(),
+        token: token.into(),
+        batches: calls(loc),
+        now: UnixMillis(1_000),
+    };
+    let outcomes = store
+        .apply_scorm_commits(&[request(&sa, &sa.token, "a1"), request(&sb, "wrong-token", "b1"), request(&sb, &sb.token, "b2")])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].as_ref().unwrap().applied, vec![1]);
+    assert!(matches!(outcomes[1], Err(Error::NotFound { .. })), "{:?}", outcomes[1]);
+    assert_eq!(outcomes[2].as_ref().unwrap().applied, vec![1]);
+    let location = |id: String| {
+        let store = store.clone();
+        async move { value(&store.scorm_sco_states(&id).await.unwrap()[0].attempt_json, "cmi.location") }
+    };
+    assert_eq!(location(a.clone()).await.as_deref(), Some("a1"));
+    assert_eq!(location(b.clone()).await.as_deref(), Some("b2"));
+    assert_eq!(store.scorm_commit_count(&b).await.unwrap(), 1);
+    // the writer task gives the same answers to concurrent callers
+    let writer = lms_store::ScormCommitWriter::spawn(store.clone());
+    let sa2 = store.open_scorm_session(&a, "i1", LaunchKind::Normal, config(), None).await.unwrap();
+    let sb2 = store.open_scorm_session(&b, "i1", LaunchKind::Normal, config(), None).await.unwrap();
+    let (ra, rb, stale) = tokio::join!(
+        writer.apply(request(&sa2, &sa2.token, "a2")),
+        writer.apply(request(&sb2, &sb2.token, "b3")),
+        writer.apply(lms_store::ScormCommitRequest { batches: vec![batch(2, &[&["Commit", ""]])], ..request(&sb, &sb.token, "x") }),
+    );
+    assert_eq!(ra.unwrap().applied, vec![1]);
+    assert_eq!(rb.unwrap().applied, vec![1]);
+    assert!(matches!(stale, Err(Error::Conflict { .. })), "a superseded session: {stale:?}");
+    assert_eq!(location(b).await.as_deref(), Some("b3"));
 });

@@ -155,6 +155,8 @@ impl Server {
             .arg(data)
             .args(["--bind", &format!("127.0.0.1:{port}")])
             .env("LMS_ADMIN_TOKEN", ADMIN)
+            .env("LMS_LRS_BASIC", "lrs-key:lrs-secret")
+            .env("LMS_PUBLIC_URL", "https://lms.example.org")
             .env("LMS_CONTENT_BIND", format!("127.0.0.1:{content_port}"))
             .env_remove("LMS_DATABASE_URL")
             .env_remove("LMS_CONTENT_ORIGIN")
@@ -411,6 +413,26 @@ fn golf_packages_play_resume_and_survive_a_closed_tab() {
         let r = report(&server, &reg);
         r["completion"] == "completed" && r["scos"][0]["cmi"]["cmi.total_time"] != "PT0H0M0S"
     });
+    // ---- the same learning as xAPI statements in the LRS (SCORM tracked as xAPI)
+    let lrs = http(
+        server.port,
+        "GET",
+        &format!("/xapi/statements?registration={reg}&ascending=true&limit=500"),
+        &[("Authorization", "Basic bHJzLWtleTpscnMtc2VjcmV0"), ("X-Experience-API-Version", "2.0.0")],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(lrs.status, 200, "{}", String::from_utf8_lossy(&lrs.body));
+    let statements = lrs.json()["statements"].as_array().cloned().unwrap_or_default();
+    let verbs: Vec<&str> = statements.iter().filter_map(|s| s["verb"]["id"].as_str()).map(|v| v.rsplit('/').next().unwrap()).collect();
+    for expected in ["initialized", "suspended", "resumed", "completed", "terminated"] {
+        assert!(verbs.contains(&expected), "{expected} missing from {verbs:?}");
+    }
+    assert_eq!(verbs.first(), Some(&"initialized"), "{verbs:?}");
+    for s in &statements {
+        assert_eq!(s["actor"]["account"], json!({"homePage": "https://lms.example.org", "name": "L2004"}), "{s}");
+        assert_eq!(s["context"]["registration"], json!(reg), "{s}");
+    }
 
     // ---- SCORM 1.2: play, then close the tab right after a SetValue
     let (reg12, cookie12) = prepare(&server, &golf12, "L12");
