@@ -70,7 +70,7 @@ pub(crate) fn normalize_objective_id(id: &str) -> String {
 
 /// Results of path checks by the target's parent (see [`Engine::choice_check_memo`]).
 #[derive(Default)]
-pub(crate) struct PathMemo(Vec<Option<(ActivityIndex, bool, Result<()>)>>);
+pub(crate) struct PathMemo(Vec<Option<(ActivityIndex, bool, Option<&'static str>)>>);
 
 /// Three-valued logic of rule conditions.
 type Tri = Option<bool>;
@@ -255,23 +255,23 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
     // ---------------------------------------------------------------- objective writes
 
     fn rule_condition(&self, a: ActivityIndex, cond: &RuleCondition) -> Tri {
-        let k = self.objective_index(a, cond.referenced_objective.as_deref());
-        let referenced_k = cond
-            .referenced_objective
-            .as_deref()
-            .and_then(|id| self.t.def(a).objectives.iter().position(|o| o.id == id));
+        // Looked up only by the conditions that read an objective.
+        let k = || self.objective_index(a, cond.referenced_objective.as_deref());
+        let referenced_k = || {
+            cond.referenced_objective.as_deref().and_then(|id| self.t.def(a).objectives.iter().position(|o| o.id == id))
+        };
         let value = match cond.condition {
-            RuleConditionKind::Satisfied => k.and_then(|k| self.obj_satisfied(a, k)),
-            RuleConditionKind::ObjectiveStatusKnown => Some(k.and_then(|k| self.obj_satisfied(a, k)).is_some()),
-            RuleConditionKind::ObjectiveMeasureKnown => Some(k.and_then(|k| self.obj_measure(a, k)).is_some()),
+            RuleConditionKind::Satisfied => k().and_then(|k| self.obj_satisfied(a, k)),
+            RuleConditionKind::ObjectiveStatusKnown => Some(k().and_then(|k| self.obj_satisfied(a, k)).is_some()),
+            RuleConditionKind::ObjectiveMeasureKnown => Some(k().and_then(|k| self.obj_measure(a, k)).is_some()),
             RuleConditionKind::ObjectiveMeasureGreaterThan => {
-                k.and_then(|k| self.obj_measure(a, k)).map(|m| m > cond.measure_threshold)
+                k().and_then(|k| self.obj_measure(a, k)).map(|m| m > cond.measure_threshold)
             }
             RuleConditionKind::ObjectiveMeasureLessThan => {
-                k.and_then(|k| self.obj_measure(a, k)).map(|m| m < cond.measure_threshold)
+                k().and_then(|k| self.obj_measure(a, k)).map(|m| m < cond.measure_threshold)
             }
-            RuleConditionKind::Completed => self.completion(a, referenced_k),
-            RuleConditionKind::ActivityProgressKnown => Some(self.completion(a, referenced_k).is_some()),
+            RuleConditionKind::Completed => self.completion(a, referenced_k()),
+            RuleConditionKind::ActivityProgressKnown => Some(self.completion(a, referenced_k()).is_some()),
             RuleConditionKind::Attempted => Some(self.attempted(a)),
             RuleConditionKind::AttemptLimitExceeded => Some(self.attempt_limit_exceeded(a)),
             RuleConditionKind::TimeLimitExceeded => Some(self.time_limit_exceeded(a)),
@@ -862,14 +862,22 @@ impl<'a, S: std::ops::Deref<Target = SequencingState>> Engine<'a, S> {
             if memo.0.len() < engine.t.len() {
                 memo.0.resize(engine.t.len(), None);
             }
-            if let Some((memo_ca, memo_forward, result)) = &memo.0[parent]
-                && *memo_ca == ca
-                && *memo_forward == forward
+            if let Some((memo_ca, memo_forward, refusal)) = memo.0[parent]
+                && memo_ca == ca
+                && memo_forward == forward
             {
-                return result.clone();
+                return match refusal {
+                    None => Ok(()),
+                    Some(code) => refused(code),
+                };
             }
             let result = engine.check_path_down(ca, target, forward);
-            memo.0[parent] = Some((ca, forward, result.clone()));
+            // `check_path_down` fails only with a refusal; its code is all there is to keep.
+            let refusal = match &result {
+                Ok(()) => None,
+                Err(error) => error.code(),
+            };
+            memo.0[parent] = Some((ca, forward, refusal));
             result
         })
     }

@@ -679,15 +679,41 @@ impl Sequencer {
         let deliverable = |leaf: ActivityIndex| self.tree.def(leaf).is_leaf() && !blocked[leaf];
         validity.activities.reserve_exact(n);
         let mut path_memo = engine::PathMemo::default();
+        // For a leaf target whose parent is off the current activity's path, the choice
+        // checks depend only on that parent (common ancestor, direction, the path down): one
+        // evaluation per parent. Constrained choice depends on the target itself, so with a
+        // constrained cluster above the current activity every target is checked on its own.
+        let mut on_current_path = vec![false; n];
+        let mut uniform_leaves = true;
+        if let Some(cur) = current {
+            for at in self.tree.path_to_root(cur) {
+                on_current_path[at] = true;
+                if at != cur && self.tree.def(at).constrain_choice {
+                    uniform_leaves = false;
+                }
+            }
+        }
+        let mut leaf_checks: Vec<Option<bool>> = vec![None; n];
         for (a, def) in self.tree.activities.iter().enumerate() {
             let hidden = !available[a] || !def.visible || hidden_by_rule[a];
+            let shared_parent =
+                def.parent.filter(|&p| uniform_leaves && def.is_leaf() && Some(a) != current && !on_current_path[p]);
             let choice = available[a]
                 && !hidden_by_rule[a]
                 && def.parent.is_none_or(|p| self.tree.def(p).control.choice)
                 && choice_exit_ok(a)
-                && match engine.choice_check_memo(a, &mut path_memo) {
-                    Ok(ChoiceResult::Deliver(leaf)) => Some(leaf) == current && active || deliverable(leaf),
-                    _ => false,
+                && match shared_parent.and_then(|p| leaf_checks[p]) {
+                    Some(path_ok) => path_ok && deliverable(a),
+                    None => {
+                        let checked = engine.choice_check_memo(a, &mut path_memo);
+                        if let Some(p) = shared_parent {
+                            leaf_checks[p] = Some(checked.is_ok());
+                        }
+                        match checked {
+                            Ok(ChoiceResult::Deliver(leaf)) => Some(leaf) == current && active || deliverable(leaf),
+                            _ => false,
+                        }
+                    }
                 };
             let jump = available[a] && current.is_some() && deliverable(a);
             validity.activities.push(ActivityValidity {
