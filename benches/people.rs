@@ -49,7 +49,8 @@ fn main() {
                 n += 1;
                 let name = format!("lms_bench_people_{}_{n}", std::process::id());
                 let status = std::process::Command::new("psql")
-                    .args([&admin_url, "-qc", &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")])
+                    // two -c: psql runs a multi-statement -c in one transaction, where CREATE DATABASE is refused
+                    .args([&admin_url, "-q", "-c", &format!("DROP DATABASE IF EXISTS {name}"), "-c", &format!("CREATE DATABASE {name}")])
                     .status();
                 assert!(status.map(|s| s.success()).unwrap_or(false), "PostgreSQL is needed for this bench");
                 let data = tempfile::tempdir().unwrap();

@@ -165,7 +165,8 @@ fn main() {
     let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url.clone());
     let name = format!("lms_bench_xapi_{}", std::process::id());
     let created = std::process::Command::new("psql")
-        .args([&admin_url, "-qc", &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")])
+        // two -c: psql runs a multi-statement -c in one transaction, where CREATE DATABASE is refused
+                    .args([&admin_url, "-q", "-c", &format!("DROP DATABASE IF EXISTS {name}"), "-c", &format!("CREATE DATABASE {name}")])
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
