@@ -51,7 +51,7 @@ fn history_input(index: usize, seq: &mut Sequence) -> (Person, Vec<HistoryEntry>
         personnel_number: (seq.next(2) == 0).then(|| format!("P-{index:06}")),
     };
     // Mostly short histories (as in the store tests), every fifth a long one over pages.
-    let count = if index % 5 == 0 { 20 + seq.next(60) } else { seq.next(4) };
+    let count = if index.is_multiple_of(5) { 20 + seq.next(60) } else { seq.next(4) };
     let entries = (0..count)
         .map(|j| {
             let first = NaiveDate::from_ymd_opt(2019, 1, 1).expect("date")

@@ -56,6 +56,8 @@ fn status_of(text: &str) -> Result<BookingStatus, Error> {
 type BookingRow = (String, i64, String, String, Option<String>);
 type MarkRow = (String, i64, i64, String, String, String, String);
 type CompletionRow = (String, i64, String);
+/// (personnel number, org unit) and (personnel number, role).
+type PairRows = Vec<(String, String)>;
 
 impl Store {
     /// The team view of `manager` (direct and indirect reports: bookings, attendance,
@@ -89,7 +91,7 @@ impl Store {
         // The units whose members report to the manager (bound as constants below).
         let team_units: Vec<String> = down_units.iter().map(|(id, _, _)| id.clone()).collect();
         let list = super::placeholders(1, team_units.len());
-        let (people, roles): (Vec<(String, String)>, Vec<(String, String)>) = if team_units.is_empty() {
+        let (people, roles): (PairRows, PairRows) = if team_units.is_empty() {
             (Vec::new(), Vec::new())
         } else {
             with_db!(&self.db, |pool| {
