@@ -447,7 +447,10 @@ on_both!(outbox_delivery_marks_and_retries, |store: Store, _dir: PathBuf| async 
 });
 
 on_both!(generated_year_loads, |store: Store, _dir: PathBuf| async move {
-    let spec = YearSpec::city(Utc::now());
+    // The city's year with the bookings grouped by offering: the same 10,000 requests through
+    // the same rules, but arriving together per offering, so the store combines them into far
+    // fewer transactions (about 4x faster on SQLite, where each commit waits for an fsync).
+    let spec = YearSpec { group_by_offering: true, ..YearSpec::city(Utc::now()) };
     let started = std::time::Instant::now();
     let summary = store.generate_year(&spec).await.unwrap();
     eprintln!("generated year on {:?} in {:.1} s: {summary:?}", store.backend(), started.elapsed().as_secs_f64());
