@@ -168,18 +168,28 @@ fn main() {
     let admin_url = std::env::var("LMS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
     let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url.clone());
     let name = format!("lms_bench_booking_{}", std::process::id());
-    let psql = |sql: String| std::process::Command::new("psql").args([&admin_url, "-qc", &sql]).status().map(|s| s.success()).unwrap_or(false);
-    // Two commands: DROP/CREATE DATABASE cannot share one (implicit) transaction.
-    let created = psql(format!("DROP DATABASE IF EXISTS {name}")) && psql(format!("CREATE DATABASE {name}"));
-    if created {
-        let data = tempfile::tempdir().unwrap();
-        let config = StoreConfig { data_dir: data.path().to_path_buf(), database_url: Some(format!("{base}/{name}")), max_connections: 8 };
-        let store = runtime.block_on(Store::open(&config)).unwrap();
-        run(&mut criterion, &runtime, store.clone(), "postgres");
-        runtime.block_on(store.close());
-        let _ = std::process::Command::new("psql").args([&admin_url, "-qc", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]).status();
-    } else {
-        eprintln!("!!! PostgreSQL is not reachable at {admin_url}: the PostgreSQL half of the booking bench is skipped");
+    // Through sqlx (no `psql` needed); DROP/CREATE DATABASE each in a statement of its own.
+    let admin = |sql: String| {
+        let admin_url = admin_url.clone();
+        runtime.block_on(async move {
+            use sqlx::Connection;
+            let mut connection = sqlx::PgConnection::connect(&admin_url).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut connection).await?;
+            connection.close().await
+        })
+    };
+    match admin(format!("DROP DATABASE IF EXISTS {name}")).and_then(|()| admin(format!("CREATE DATABASE {name}"))) {
+        Ok(()) => {
+            let data = tempfile::tempdir().unwrap();
+            let config = StoreConfig { data_dir: data.path().to_path_buf(), database_url: Some(format!("{base}/{name}")), max_connections: 8 };
+            let store = runtime.block_on(Store::open(&config)).unwrap();
+            run(&mut criterion, &runtime, store.clone(), "postgres");
+            runtime.block_on(store.close());
+            if let Err(e) = admin(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")) {
+                eprintln!("!!! could not drop the bench database {name}: {e}");
+            }
+        }
+        Err(e) => eprintln!("!!! PostgreSQL is not usable at {admin_url} ({e}): the PostgreSQL half of the booking bench is skipped"),
     }
     criterion.final_summary();
 }

@@ -40,30 +40,67 @@ pub(crate) struct DocumentInfo {
     pub(crate) keywords: Vec<String>,
 }
 
-/// Whether some stream's data ends with a carriage return. pdf-writer always puts `\n` before
-/// `endstream`, so such a stream reads as `\r\nendstream`, and validators (veraPDF,
-/// page_validation) then take `\r\n` as the end-of-line marker and report a wrong /Length
-/// (ISO 19005-2 6.1.7.1). A Flate stream ends in its Adler-32 checksum, so about 1 in 256
-/// streams does.
-pub(crate) fn has_ambiguous_stream_end(pdf: &[u8]) -> bool {
-    pdf.windows(11).any(|window| window == b"\r\nendstream")
+/// The first stream whose layout a PDF/A validator would not read back exactly, described
+/// in a sentence; `None` when every stream is sound.
+///
+/// ISO 19005-2 6.1.7.1: a stream's /Length is the number of bytes between the end-of-line
+/// marker after `stream` and the one before `endstream`. pdf-writer writes
+/// `/Length n … stream\n<n bytes>\nendstream` and always gets that right, but when the data
+/// itself ends with a carriage return the file reads `\r\nendstream`, and validators (veraPDF,
+/// page_validation) take `\r\n` as the end-of-line marker and count one byte less. A Flate
+/// stream ends in its Adler-32 checksum, so about 1 in 256 streams does. This walk checks
+/// every stream, not just that pattern: it reads each declared /Length, skips exactly that
+/// many bytes (so binary data is never mistaken for syntax) and requires `\nendstream` there,
+/// with no carriage return as the last data byte.
+pub(crate) fn stream_layout_problem(pdf: &[u8]) -> Option<String> {
+    const OPEN: &[u8] = b"\nstream\n";
+    const CLOSE: &[u8] = b"\nendstream";
+    let find = |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).position(|w| w == needle);
+    let rfind = |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).rposition(|w| w == needle);
+    let mut cursor = 0;
+    while let Some(found) = find(&pdf[cursor..], OPEN) {
+        let keyword = cursor + found;
+        let data_start = keyword + OPEN.len();
+        // The stream's dictionary lies between its object header and the keyword.
+        let header = rfind(&pdf[cursor..keyword], b" obj\n").map_or(cursor, |h| cursor + h);
+        let dictionary = &pdf[header..keyword];
+        let Some(at) = rfind(dictionary, b"/Length ") else {
+            return Some(format!("the stream at byte {data_start} has no direct /Length"));
+        };
+        let digits: Vec<u8> = dictionary[at + 8..].iter().copied().take_while(u8::is_ascii_digit).collect();
+        let Some(length) = std::str::from_utf8(&digits).ok().and_then(|d| d.parse::<usize>().ok()) else {
+            return Some(format!("the stream at byte {data_start} has an unreadable /Length"));
+        };
+        let data_end = data_start + length;
+        if pdf.get(data_end..data_end + CLOSE.len()) != Some(CLOSE) {
+            return Some(format!("the stream at byte {data_start} does not end after its /Length {length}"));
+        }
+        if length > 0 && pdf[data_end - 1] == b'\r' {
+            return Some(format!(
+                "the stream at byte {data_start} ends with a carriage return (read as part of the end-of-line marker)"
+            ));
+        }
+        cursor = data_end + CLOSE.len();
+    }
+    None
 }
 
-/// Runs `attempt(false)` (compact binary streams) and, only if that produced an ambiguous
-/// stream end, `attempt(true)` (binary streams additionally ASCII-hex encoded, which never end
-/// in `\r`). Deterministic: the same inputs take the same path.
+/// Runs `attempt(false)` (compact binary streams) and, only if a stream's layout is
+/// ambiguous (see [`stream_layout_problem`]), `attempt(true)` (binary streams additionally
+/// ASCII-hex encoded, which never end in `\r`). A file that still has a problem is an
+/// error, never output. Deterministic: the same inputs take the same path.
 pub(crate) fn unambiguous(
     attempt: impl Fn(bool) -> Result<Vec<u8>, Error>,
 ) -> Result<Vec<u8>, Error> {
     let pdf = attempt(false)?;
-    if !has_ambiguous_stream_end(&pdf) {
+    if stream_layout_problem(&pdf).is_none() {
         return Ok(pdf);
     }
     let pdf = attempt(true)?;
-    if has_ambiguous_stream_end(&pdf) {
-        return Err(Error::Pdf(
-            "a stream ends with a carriage return even with ASCII-hex encoding".into(),
-        ));
+    if let Some(problem) = stream_layout_problem(&pdf) {
+        return Err(Error::Pdf(format!(
+            "{problem}, even with ASCII-hex encoding"
+        )));
     }
     Ok(pdf)
 }

@@ -45,7 +45,7 @@ pub use people::{
     ImportReport, NewOrgUnit, NewPerson, OrgUnit, Person, PersonRow, RejectedRow, Role, validate_personnel_number,
 };
 pub use schedule::{
-    AttendanceInput, AttendanceReport, AuditEntry, BookingRecord, CompletedOffering, CourseRecord, ElearningCompletion,
+    AttendanceInput, AttendanceReport, AuditEntry, BookingRecord, CompletedOffering, CourseRecord, ElearningCompletion, ElearningCompletionRecorded,
     MandatoryStatus, NewCourse, NewOffering, NewRequirement, NewRoom, NewSession, OfferingRecord, OutboxMessage, PathStatus,
     PersonHistory, RoomRecord, SchedulePolicy, SessionRecord, TickReport, YearSpec, YearSummary, generated_person,
 };

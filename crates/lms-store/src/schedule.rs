@@ -32,7 +32,7 @@ pub use catalogue::{CourseRecord, NewCourse, NewOffering, NewRoom, NewSession, O
 pub use generate::{YearSpec, YearSummary, generated_person};
 pub use outbox::OutboxMessage;
 pub use records::{
-    AttendanceInput, AttendanceReport, CompletedOffering, ElearningCompletion, MandatoryStatus, NewRequirement, PathStatus,
+    AttendanceInput, AttendanceReport, CompletedOffering, ElearningCompletion, ElearningCompletionRecorded, MandatoryStatus, NewRequirement, PathStatus,
     PersonHistory,
 };
 pub use team::AuditEntry;

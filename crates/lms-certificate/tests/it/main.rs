@@ -7,6 +7,7 @@
 mod codes;
 mod documents;
 mod formatting;
+mod generated;
 mod templates;
 
 use std::path::{Path, PathBuf};

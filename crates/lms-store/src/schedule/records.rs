@@ -32,6 +32,27 @@ pub struct AttendanceReport {
     pub recorded: u64,
     /// Per person: `completed`, `not_completed` or `pending` (with the unmarked sessions).
     pub completion: BTreeMap<String, CompletionOutcome>,
+    /// Per person who completed with these marks: the verification code of the certificate
+    /// issued for it (absent when issuing failed; it is logged and
+    /// [`Store::issue_pending_certificates`] catches up).
+    pub certificates_issued: BTreeMap<String, String>,
+    /// Per person whose completion these marks withdrew: the code of the certificate revoked
+    /// with it.
+    pub certificates_revoked: BTreeMap<String, String>,
+}
+
+/// What recording an e-learning completion did.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ElearningCompletionRecorded {
+    /// `false` when this very completion (person, package, instant) was already recorded:
+    /// then nothing else happened.
+    pub new: bool,
+    /// Learning paths on which a step completed (the next steps are unlocked).
+    pub paths_advanced: Vec<i64>,
+    /// The certificate issued for it: `None` when the package's e-learning course has no
+    /// certified duration (or there is no such course), or when issuing failed (logged;
+    /// [`Store::issue_pending_certificates`] catches up).
+    pub certificate: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -172,7 +193,7 @@ impl Store {
         let now_s = ts_text(now);
         let course_id = id_i64(offering.course_id.0);
         let people: Vec<String> = marks.iter().map(|m| m.personnel_number.clone()).collect();
-        let (report, newly_completed) = with_db!(&self.db, |pool| {
+        let (report, newly_completed, withdrawn) = with_db!(&self.db, |pool| {
             async {
                 let mut tx = pool.begin_write().await?;
                 for m in marks {
@@ -189,6 +210,7 @@ impl Store {
                 }
                 let mut outcomes = BTreeMap::new();
                 let mut newly = Vec::new();
+                let mut withdrawn = Vec::new();
                 for person in &people {
                     let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
                         "SELECT m.session_id, m.status, m.recorded_at, m.recorded_by FROM attendance_marks m \
@@ -226,25 +248,58 @@ impl Store {
                             newly.push(person.clone());
                         }
                     } else {
-                        sqlx::query("DELETE FROM offering_completions WHERE offering_id = $1 AND personnel_number = $2")
+                        let gone = sqlx::query("DELETE FROM offering_completions WHERE offering_id = $1 AND personnel_number = $2")
                             .bind(offering_id)
                             .bind(person.as_str())
                             .execute(&mut *tx)
                             .await?;
+                        if gone.rows_affected() > 0 {
+                            withdrawn.push(person.clone());
+                        }
                     }
                     outcomes.insert(person.clone(), outcome);
                 }
                 tx.commit().await?;
                 Ok::<_, Error>((
-                    AttendanceReport { session_id, offering_id, recorded: marks.len() as u64, completion: outcomes },
+                    AttendanceReport {
+                        session_id,
+                        offering_id,
+                        recorded: marks.len() as u64,
+                        completion: outcomes,
+                        certificates_issued: BTreeMap::new(),
+                        certificates_revoked: BTreeMap::new(),
+                    },
                     newly,
+                    withdrawn,
                 ))
             }
             .await
         })?;
+        let mut report = report;
+        // Event-driven effects of a completion, after it is committed: the next learning-path
+        // steps unlock and the certificate is issued. A certificate that cannot be issued now
+        // does not undo the completion (logged; `issue_pending_certificates` catches up).
         for person in newly_completed {
             let event = CompletionEvent { kind: CompletionKind::Offering { course_id: CourseId(id_u64(course_id)) }, completed_at: now };
             self.apply_path_event(&person, &event).await?;
+            match self.issue_certificate_for_offering(offering_id, &person, now).await {
+                Ok(issued) => {
+                    report.certificates_issued.insert(person, issued.code);
+                }
+                Err(error) => tracing::warn!(offering_id, personnel_number = %person, %error, "certificate not issued for a completed offering"),
+            }
+        }
+        // A correction that withdrew a completion withdraws its certificate too.
+        for person in withdrawn {
+            let key = format!("offering:{offering_id}:{person}");
+            let valid: Option<(String,)> = with_db!(&self.db, |pool| {
+                sqlx::query_as("SELECT code FROM certificates WHERE source_key = $1 AND status = 'valid'").bind(&key).fetch_optional(pool).await?
+            });
+            if let Some((code,)) = valid {
+                let reason = format!("attendance corrected: the completion rule of offering {offering_id} is no longer met");
+                self.revoke_certificate(&code, &reason, Some(recorded_by), now).await?;
+                report.certificates_revoked.insert(person, code);
+            }
         }
         Ok(report)
     }
@@ -280,8 +335,21 @@ impl Store {
     }
 
     /// Records that a person completed an e-learning package (from the SCORM/xAPI
-    /// records); learning paths waiting for it move on at once.
-    pub async fn record_elearning_completion(&self, personnel_number: &str, package_id: &str, completed_at: DateTime<Utc>) -> Result<(), Error> {
+    /// records). When the completion is new, its effects follow at once (event-driven, no
+    /// batch job): learning paths waiting for the package move on, and the certificate is
+    /// issued if the package's e-learning course has a certified duration. Recording the
+    /// same completion (same instant) again changes nothing. A certificate that cannot be
+    /// issued now does not fail the completion: it is logged, and
+    /// [`Store::issue_pending_certificates`] catches up.
+    pub async fn record_elearning_completion(
+        &self,
+        personnel_number: &str,
+        package_id: &str,
+        completed_at: DateTime<Utc>,
+    ) -> Result<ElearningCompletionRecorded, Error> {
+        if self.person(personnel_number).await?.is_none() {
+            return Err(Error::NotFound { what: format!("person {personnel_number:?}") });
+        }
         let inserted = with_db!(&self.db, |pool| {
             sqlx::query(
                 "INSERT INTO elearning_completions (personnel_number, package_id, completed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -293,11 +361,17 @@ impl Store {
             .await?
             .rows_affected()
         });
-        if inserted > 0 {
-            let event = CompletionEvent { kind: CompletionKind::ELearning { package_id: PackageId(package_id.into()) }, completed_at };
-            self.apply_path_event(personnel_number, &event).await?;
+        let mut recorded = ElearningCompletionRecorded { new: inserted > 0, paths_advanced: Vec::new(), certificate: None };
+        if !recorded.new {
+            return Ok(recorded);
         }
-        Ok(())
+        let event = CompletionEvent { kind: CompletionKind::ELearning { package_id: PackageId(package_id.into()) }, completed_at };
+        recorded.paths_advanced = self.apply_path_event(personnel_number, &event).await?;
+        match self.issue_certificate_for_elearning(personnel_number, package_id, completed_at, Utc::now()).await {
+            Ok(issued) => recorded.certificate = issued.map(|c| c.code),
+            Err(error) => tracing::warn!(package_id, personnel_number, %error, "certificate not issued for a completed e-learning package"),
+        }
+        Ok(recorded)
     }
 
     /// Creates a learning path (its `id` field is ignored). Returns the new id.
@@ -391,8 +465,8 @@ impl Store {
     }
 
     /// Applies one completion event to every path the person is enrolled on (the
-    /// event-driven unlock: no batch job).
-    async fn apply_path_event(&self, personnel_number: &str, event: &CompletionEvent) -> Result<(), Error> {
+    /// event-driven unlock: no batch job). Returns the paths on which a step completed.
+    async fn apply_path_event(&self, personnel_number: &str, event: &CompletionEvent) -> Result<Vec<i64>, Error> {
         let now = now_text();
         with_db!(&self.db, |pool| {
             async {
@@ -404,6 +478,7 @@ impl Store {
                 .bind(personnel_number)
                 .fetch_all(&mut *tx)
                 .await?;
+                let mut advanced = Vec::new();
                 for (path_id, path_json, progress_json, completed_at) in rows {
                     let path: LearningPath = from_json("learning path", &path_json)?;
                     let progress: PathProgress = from_json("path progress", &progress_json)?;
@@ -422,9 +497,10 @@ impl Store {
                     .bind(personnel_number)
                     .execute(&mut *tx)
                     .await?;
+                    advanced.push(path_id);
                 }
                 tx.commit().await?;
-                Ok::<(), Error>(())
+                Ok::<_, Error>(advanced)
             }
             .await
         })

@@ -97,8 +97,9 @@ async fn person(store: &Store, pn: &str, name: &str, unit: &str) {
 
 /// Org units `stadt` ⊃ `amt10`, a trainer, `holders` people, a classroom course of amt10 with
 /// one offering whose one session (7.5 hours, trainer T1) starts two seconds from now; the
-/// test waits for the start (attendance before it is refused) and marks everyone attended.
-/// Returns the offering id and the session's Berlin day.
+/// test waits for the start (attendance before it is refused) and marks everyone attended,
+/// which issues every holder's certificate (checked). The verification base URL is
+/// `https://lms.example.org`. Returns the offering id and the session's Berlin day.
 async fn completed_offering(store: &Store, holders: &[(&str, &str)]) -> (i64, NaiveDate) {
     store.create_org_unit(&NewOrgUnit { id: "stadt".into(), name: "Stadt Musterstadt".into(), parent_id: None }).await.unwrap();
     store
@@ -119,6 +120,7 @@ async fn completed_offering(store: &Store, holders: &[(&str, &str)]) -> (i64, Na
         })
         .await
         .unwrap();
+    store.set_certificate_base_url("https://lms.example.org/").await.unwrap();
     let start = DateTime::from_timestamp(Utc::now().timestamp() + 2, 0).unwrap();
     let offering = store
         .create_offering(&NewOffering {
@@ -145,7 +147,12 @@ async fn completed_offering(store: &Store, holders: &[(&str, &str)]) -> (i64, Na
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let marks: Vec<AttendanceInput> = holders.iter().map(|(pn, _)| AttendanceInput { personnel_number: pn.to_string(), status: AttendanceStatus::Attended }).collect();
-    store.record_attendance(session.id, &marks, "T1").await.unwrap();
+    // Meeting the completion rule issues each holder's certificate at once.
+    let report = store.record_attendance(session.id, &marks, "T1").await.unwrap();
+    let issued: Vec<&str> = report.certificates_issued.keys().map(String::as_str).collect();
+    let mut expected: Vec<&str> = holders.iter().map(|(pn, _)| *pn).collect();
+    expected.sort_unstable();
+    assert_eq!(issued, expected, "{report:?}");
     (offering.id, lms_schedule::time::berlin_date(start))
 }
 
@@ -167,8 +174,11 @@ fn tamper(pdf: &[u8]) -> Vec<u8> {
 
 on_both!(offering_completion_lifecycle, |store: Store, _dir: PathBuf| async move {
     let (offering, session_day) = completed_offering(&store, &[("P1", HOLDER)]).await;
-    store.set_certificate_base_url("https://lms.example.org/").await.unwrap();
+    // The certificate issued when attendance met the completion rule; the hook finds it.
+    let automatic = store.certificates_of("P1").await.unwrap();
+    assert_eq!(automatic.len(), 1);
     let issued = store.issue_certificate_for_offering(offering, "P1", now()).await.unwrap();
+    assert_eq!(issued.code, automatic[0].code);
     let c = &issued.certificate;
     assert_eq!(c.holder_name, HOLDER);
     assert_eq!(c.course_title, "Datenschutz im Verwaltungsalltag");
@@ -315,6 +325,37 @@ on_both!(elearning_hook, |store: Store, _dir: PathBuf| async move {
     let again = store.issue_certificate_for_elearning("P3", &package, completed, now()).await.unwrap().unwrap();
     assert_eq!(again.code, issued.code);
     check_pdf("e-learning certificate", &store.certificate_pdf(&issued.code).await.unwrap(), &[HOLDER, "1,5"]);
+
+    // The completion as the SCORM/xAPI side reports it: the path step completes (the next
+    // one unlocks) and the certificate is issued, in the one call.
+    use lms_schedule::ids::{CourseId, LearningPathId, StepId};
+    use lms_schedule::path::{LearningPath, PathOrder, PathStep, StepTarget};
+    let path = LearningPath {
+        id: LearningPathId(0),
+        order: PathOrder::Ordered,
+        steps: vec![
+            PathStep { id: StepId("online".into()), target: StepTarget::ELearning { package_id: package.as_str().into() }, prerequisites: BTreeSet::new() },
+            PathStep { id: StepId("class".into()), target: StepTarget::Offering { course_id: CourseId(999) }, prerequisites: BTreeSet::new() },
+        ],
+    };
+    let path_id = store.create_learning_path("Sicher im Netz", &path).await.unwrap();
+    assert_eq!(store.enroll_in_path(path_id, "P3").await.unwrap().next_steps, [StepId("online".into())]);
+    let later = at("2026-05-04T08:00:00Z");
+    let recorded = store.record_elearning_completion("P3", &package, later).await.unwrap();
+    assert!(recorded.new);
+    assert_eq!(recorded.paths_advanced, [path_id]);
+    let code = recorded.certificate.expect("a certificate for the configured course");
+    let automatic = store.certificate(&code).await.unwrap().unwrap();
+    assert_eq!((automatic.status, automatic.certificate.dates.clone()), (CertificateStatus::Valid, vec![day(2026, 5, 4)]));
+    assert_eq!(store.paths_of("P3").await.unwrap()[0].next_steps, [StepId("class".into())]);
+    check_pdf("e-learning certificate (recorded completion)", &store.certificate_pdf(&code).await.unwrap(), &[HOLDER, &code]);
+    // The same completion reported again changes nothing: no second certificate.
+    let repeated = store.record_elearning_completion("P3", &package, later).await.unwrap();
+    assert_eq!((repeated.new, repeated.paths_advanced.len(), repeated.certificate), (false, 0, None));
+    assert_eq!(store.certificates_of("P3").await.unwrap().len(), 2);
+    assert_eq!(store.issue_pending_certificates(now()).await.unwrap(), Vec::<String>::new());
+    // An unknown person is refused with a clear error.
+    assert!(matches!(store.record_elearning_completion("NOBODY", &package, later).await, Err(Error::NotFound { .. })));
 });
 
 fn read_zip(bytes: Vec<u8>) -> Vec<(String, Vec<u8>)> {
@@ -344,8 +385,9 @@ on_both!(batch_and_export, |store: Store, _dir: PathBuf| async move {
         .render_offering_certificates(offering, Some("admin"), now(), workers, SharedVec(std::sync::Arc::new(std::sync::Mutex::new(Vec::new()))), None)
         .await
         .unwrap();
-    assert_eq!((report.issued, report.existing, report.failed.len()), (4, 0, 0));
-    // Second run: the same four are reused, not issued again; written to a plain Vec.
+    // Attendance already issued all four (see `completed_offering`): the batch reuses them.
+    assert_eq!((report.issued, report.existing, report.failed.len()), (0, 4, 0));
+    // Second run: the same four again; written to a plain Vec.
     let sink = SharedVec(std::sync::Arc::new(std::sync::Mutex::new(Vec::new())));
     let report = store.render_offering_certificates(offering, None, now(), workers, sink.clone(), Some(progress)).await.unwrap();
     assert_eq!((report.issued, report.existing), (0, 4));
