@@ -399,7 +399,20 @@ async fn record_completion(state: &AppState, registration_id: &str) {
         let model = model_of(state, &registration.package_id).await?;
         let scos = sco_summaries(state, &registration.id).await?;
         let report = tree::report(&model.leaves(), &scos, registration.attempt);
-        if report["completion"] == "completed" {
+        if report["completion"] != "completed" {
+            return Ok(());
+        }
+        // Each attempt of a registration completes once: later commits that report completion
+        // again (a SCO relaunched in the same attempt) record nothing new, so no second
+        // certificate is issued for the same attempt.
+        let since = chrono::DateTime::parse_from_rfc3339(&registration.created_at).map(|t| t.to_utc()).ok();
+        let history = state.store.person_history(&registration.personnel_number, chrono::Utc::now()).await?;
+        let recorded = history
+            .e_learning
+            .iter()
+            .filter(|c| c.package_id == registration.package_id && since.is_none_or(|since| c.completed_at >= since))
+            .count() as i64;
+        if recorded < registration.attempt {
             state
                 .store
                 .record_elearning_completion(&registration.personnel_number, &registration.package_id, chrono::Utc::now())

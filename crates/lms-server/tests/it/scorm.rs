@@ -484,3 +484,46 @@ fn browser_runtime_matches_rust_on_the_cts_runtime_cases() {
 fn browser_runtime_matches_rust_on_scorm12() {
     check_parity(&scorm12_transcript(), "SCORM 1.2 matrix", 5_000);
 }
+
+// A completed SCORM registration is an e-learning completion in the person's training history
+// (which feeds learning paths and certificates) — once per attempt, however often SCOs report
+// completion again; the next attempt (after_completion = new_attempt) is a new completion.
+#[tokio::test]
+async fn completion_is_recorded_once_per_attempt() {
+    let env = env().await;
+    let package_id = upload_12(&env).await;
+    let body = json!({ "package_id": package_id, "personnel_number": "L1", "after_completion": "new_attempt" }).to_string();
+    let id = send(&env, post_json("/api/registrations", Some(&env.admin), &body)).await.json()["id"].as_str().unwrap().to_string();
+    let sessions = format!("/api/registrations/{id}/sessions");
+    let completions = |env: &Env| {
+        let state = env.state.clone();
+        let package_id = package_id.clone();
+        async move {
+            let history = state.store.person_history("L1", chrono::Utc::now()).await.unwrap();
+            history.e_learning.iter().filter(|c| c.package_id == package_id).count()
+        }
+    };
+    let env_ref = &env;
+    let play = |item: &'static str, status: &'static str| {
+        let sessions = sessions.clone();
+        async move {
+            let r = send(env_ref, post_json(&sessions, Some(&env_ref.learner), &json!({"request":"choice","target":item}).to_string())).await;
+            let url = r.json()["frame_url"].as_str().unwrap().to_string();
+            let calls = json!([{ "seq": 1, "calls": [["LMSInitialize", ""], ["LMSSetValue", "cmi.core.lesson_status", status], ["LMSFinish", ""]] }]);
+            assert_eq!(send_content(env_ref, commit_request(&url, calls)).await.status, StatusCode::OK);
+        }
+    };
+    play("one", "passed").await;
+    assert_eq!(completions(&env).await, 0, "one of two SCOs is not a completed course");
+    play("two", "completed").await;
+    assert_eq!(completions(&env).await, 1);
+    // the same SCO reports completion again in the same attempt: nothing new
+    play("two", "passed").await;
+    assert_eq!(completions(&env).await, 1);
+    // a new attempt, completed again, is a second completion
+    let r = send(&env, post_json(&sessions, Some(&env.learner), "{}")).await;
+    assert_eq!(r.json()["attempt"], 2);
+    play("one", "passed").await;
+    play("two", "passed").await;
+    assert_eq!(completions(&env).await, 2);
+}
