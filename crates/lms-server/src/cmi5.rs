@@ -38,6 +38,10 @@ use crate::extract::{ApiJson, Caller};
 
 const PLAYER_HTML: &str = include_str!("../assets/cmi5/player.html");
 
+/// The `languagePreference` of the `cmi5LearnerPreferences` document the LMS writes for a
+/// learner who has none yet.
+pub const DEFAULT_LANGUAGE_PREFERENCE: &str = "de-DE,en-US";
+
 /// How many parsed courses are kept in memory.
 const COURSE_CACHE: usize = 64;
 
@@ -377,7 +381,7 @@ async fn launch(
                 launch_mode,
                 return_url: return_url.as_deref(),
                 session_id,
-                require_learner_preferences: false,
+                require_learner_preferences: true,
             };
             let launched = registration.launch(&course, &request, now(), &mut Uuid::new_v4).map_err(cmi5_error)?;
             let mut change = state_change(&registration)?;
@@ -397,6 +401,18 @@ async fn launch(
                     document_id: lms_cmi5::vocab::LAUNCH_DATA_STATE_ID.to_string(),
                 },
                 DocumentWrite { content, content_type: "application/json".into(), etag },
+            ));
+            let preferences = lms_cmi5::learner_preferences(DEFAULT_LANGUAGE_PREFERENCE, true).to_string().into_bytes();
+            let etag = document_etag(&preferences);
+            change.documents_if_absent.push((
+                DocumentKey {
+                    kind: DocumentKind::AgentProfile,
+                    activity_id: String::new(),
+                    agent_key: agent.clone(),
+                    registration: String::new(),
+                    document_id: lms_cmi5::vocab::LEARNER_PREFERENCES_PROFILE_ID.to_string(),
+                },
+                DocumentWrite { content: preferences, content_type: "application/json".into(), etag },
             ));
             change.statements = prepare_lms(&state, launched.statements)?;
             change.client_key = Some(registration_client_key(&current.id));
@@ -678,7 +694,8 @@ fn current_key(current: &Cmi5RegistrationRecord) -> String {
 /// (403 when refused): `LMS.LaunchData` is read-only (10.2.1.0-5); documents of another
 /// agent are out of reach (11.0.0.0-1); `cmi5LearnerPreferences` writes must be valid
 /// (11.0.0.0-5, 11.1.0.0-1). Activity Profile requests are not restricted.
-pub(crate) fn check_document(
+pub(crate) async fn check_document(
+    state: &AppState,
     session: &LrsSession,
     resource: DocumentResource,
     method: DocumentMethod,
@@ -704,6 +721,29 @@ pub(crate) fn check_document(
         && query.document_id.as_deref() == Some(lms_cmi5::vocab::LEARNER_PREFERENCES_PROFILE_ID)
     {
         lms_cmi5::check_learner_preferences(content_type, body).map_err(forbidden)?;
+    }
+    let reads_preferences = resource == DocumentResource::AgentProfile
+        && matches!(method, DocumentMethod::Get | DocumentMethod::Head)
+        && query.document_id.as_deref() == Some(lms_cmi5::vocab::LEARNER_PREFERENCES_PROFILE_ID);
+    if reads_preferences {
+        // "initialized" is accepted only after this (11.0.0.0-3)
+        let session_id = session.session_id;
+        state
+            .store
+            .change_cmi5_registration(&session.registration_id, |current| -> Result<((), Cmi5Change), LrsError> {
+                let mut registration: Registration = serde_json::from_str(&current.state_json).map_err(internal)?;
+                if registration.session(session_id).is_some_and(|s| s.learner_preferences_read) {
+                    return Ok(((), Cmi5Change::default()));
+                }
+                registration.learner_preferences_read(session_id);
+                let change = Cmi5Change {
+                    state_json: Some(serde_json::to_string(&registration).map_err(internal)?),
+                    course_satisfied: registration.course_satisfied,
+                    ..Cmi5Change::default()
+                };
+                Ok(((), change))
+            })
+            .await?;
     }
     Ok(())
 }

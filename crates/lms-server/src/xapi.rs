@@ -804,7 +804,8 @@ async fn documents(state: &AppState, r: XRequest) -> XResult<Response> {
     };
     let query = DocumentQuery::parse(resource, method, r.pairs(), r.version)?;
     if let Some(session) = &r.cmi5 {
-        crate::cmi5::check_document(session, resource, method, &query, r.header("content-type"), &r.body)
+        crate::cmi5::check_document(state, session, resource, method, &query, r.header("content-type"), &r.body)
+            .await
             .map_err(|e| XError::new(e.status, e.message))?;
     }
     let key = DocumentKey {

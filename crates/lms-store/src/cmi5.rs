@@ -77,6 +77,8 @@ pub struct Cmi5Change {
     pub new_session: Option<NewCmi5Session>,
     /// State/Profile documents to put (the `LMS.LaunchData` of a launch).
     pub documents: Vec<(DocumentKey, DocumentWrite)>,
+    /// Documents to put only where none is stored (a default `cmi5LearnerPreferences`).
+    pub documents_if_absent: Vec<(DocumentKey, DocumentWrite)>,
     /// Statements to store, in this order (the AU's, then the LMS's).
     pub statements: Vec<PreparedStatement>,
     /// Attachments that came with the AU's statements.
@@ -218,14 +220,19 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                for (key, write) in &change.documents {
-                    // the same table and key as `Store::write_xapi_document` (kind "state" for State)
-                    sqlx::query(
+                let documents = change.documents.iter().map(|d| (d, true)).chain(change.documents_if_absent.iter().map(|d| (d, false)));
+                for ((key, write), replace) in documents {
+                    // the same table and key as `Store::write_xapi_document`
+                    let on_conflict = if replace {
+                        "DO UPDATE SET content = excluded.content, content_type = excluded.content_type, etag = excluded.etag, updated_ms = excluded.updated_ms"
+                    } else {
+                        "DO NOTHING"
+                    };
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
                         "INSERT INTO xapi_documents (kind, activity_id, agent_key, registration, document_id, content, content_type, etag, updated_ms) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                         ON CONFLICT (kind, activity_id, agent_key, registration, document_id) DO UPDATE SET \
-                         content = excluded.content, content_type = excluded.content_type, etag = excluded.etag, updated_ms = excluded.updated_ms",
-                    )
+                         ON CONFLICT (kind, activity_id, agent_key, registration, document_id) {on_conflict}"
+                    )))
                     .bind(document_kind_text(key.kind))
                     .bind(&key.activity_id)
                     .bind(&key.agent_key)
