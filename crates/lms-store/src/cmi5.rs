@@ -11,12 +11,14 @@
 //! - A **session** row holds the hash of the one-time fetch URL's secret and, once fetched,
 //!   the hash of the auth token the AU sends to the LRS.
 
-use lms_xapi::PreparedStatement;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use sqlx::Row;
 
 use crate::db::{BeginWrite, Db, with_db};
-use crate::{DocumentKey, DocumentWrite, Error, NewAttachment, StatementBatch, Store, now_text};
+use crate::xapi::tx_support::*;
+use crate::xapi::write_batches_in_tx;
+use crate::{DocumentKey, DocumentWrite, Error, StatementBatch, Store, now_text};
 
 /// The LRS client key under which the LMS stores the cmi5 statements it writes itself.
 pub const CMI5_LMS_CLIENT_KEY: &str = "lms-cmi5";
@@ -95,6 +97,19 @@ fn record((id, package_id, personnel_number, actor_json, state_json, course_sati
     Cmi5RegistrationRecord { id, package_id, personnel_number, actor_json, state_json, course_satisfied, created_at, updated_at }
 }
 
+/// One batch of a decision's statements (`None` when there are none).
+fn statement_batch(statements: Vec<PreparedStatement>, attachments: Vec<NewAttachment>, client_key: Option<String>) -> Option<StatementBatch> {
+    if statements.is_empty() {
+        return None;
+    }
+    Some(StatementBatch {
+        statements,
+        attachments,
+        client_key: client_key.unwrap_or_else(|| CMI5_LMS_CLIENT_KEY.to_string()),
+        define: false,
+    })
+}
+
 /// The `kind` column of `xapi_documents` (as `Store::write_xapi_document` writes it).
 fn document_kind_text(kind: crate::DocumentKind) -> &'static str {
     match kind {
@@ -123,27 +138,43 @@ impl Store {
             return Err(Error::NotFound { what: format!("person {:?}", new.personnel_number) });
         }
         let now = now_text();
-        let inserted = with_db!(&self.db, |pool| {
-            sqlx::query(
-                "INSERT INTO cmi5_registrations (id, package_id, personnel_number, actor_json, state_json, course_satisfied, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-            )
-            .bind(&new.id)
-            .bind(&new.package_id)
-            .bind(&new.personnel_number)
-            .bind(&new.actor_json)
-            .bind(&new.state_json)
-            .bind(new.course_satisfied)
-            .bind(&now)
-            .execute(pool)
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let is_pg = matches!(self.db, Db::Postgres(_));
+        let batch = statement_batch(new.statements, Vec::new(), Some(format!("cmi5:{}", new.id)));
+        let inserted: Result<(), Error> = with_db!(&self.db, |pool| {
+            async {
+                let mut tx = pool.begin_write().await?;
+                let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM cmi5_registrations WHERE id = $1")
+                    .bind(&new.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if exists.is_some() {
+                    return Err(Error::Conflict { what: format!("registration {}", new.id) });
+                }
+                sqlx::query(
+                    "INSERT INTO cmi5_registrations (id, package_id, personnel_number, actor_json, state_json, course_satisfied, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                )
+                .bind(&new.id)
+                .bind(&new.package_id)
+                .bind(&new.personnel_number)
+                .bind(&new.actor_json)
+                .bind(&new.state_json)
+                .bind(new.course_satisfied)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(batch) = &batch {
+                    for outcome in write_batches_in_tx!(tx, is_pg, std::slice::from_ref(batch), now_ms) {
+                        outcome?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
             .await
-            .map(|_| ())
         });
-        if let Err(e) = inserted {
-            let e = Error::from(e);
-            return Err(if e.is_unique_violation() { Error::Conflict { what: format!("registration {}", new.id) } } else { e });
-        }
-        self.write_cmi5_statements(new.statements, Vec::new(), Some(format!("cmi5:{}", new.id))).await?;
+        inserted?;
         self.cmi5_registration(&new.id).await?.ok_or_else(|| Error::NotFound { what: format!("registration {}", new.id) })
     }
 
@@ -192,10 +223,18 @@ impl Store {
                 .await?;
                 let Some(row) = row else { return Err(Error::NotFound { what: format!("registration {id:?}") }) };
                 let current = record(row);
-                let (value, change) = match decide(&current) {
+                let (value, mut change) = match decide(&current) {
                     Ok(decided) => decided,
                     Err(e) => return Ok(Err(e)),
                 };
+                let statements = std::mem::take(&mut change.statements);
+                let attachments = std::mem::take(&mut change.attachments);
+                if let Some(batch) = statement_batch(statements, attachments, change.client_key.clone()) {
+                    // the statements commit with the state that produced them, or not at all
+                    for outcome in write_batches_in_tx!(tx, is_pg, std::slice::from_ref(&batch), now_ms) {
+                        outcome?;
+                    }
+                }
                 if let Some(state_json) = &change.state_json {
                     sqlx::query(
                         "UPDATE cmi5_registrations SET state_json = $1, course_satisfied = $2, updated_at = $3 WHERE id = $4",
@@ -250,32 +289,8 @@ impl Store {
             }
             .await
         });
-        let (value, change) = outcome??;
-        self.write_cmi5_statements(change.statements, change.attachments, change.client_key).await?;
+        let (value, _) = outcome??;
         Ok(value)
-    }
-
-    /// Stores statements of a cmi5 decision. (Runs after the registration's transaction;
-    /// see ARCHITECTURE.md for why that order is safe.)
-    async fn write_cmi5_statements(
-        &self,
-        statements: Vec<PreparedStatement>,
-        attachments: Vec<NewAttachment>,
-        client_key: Option<String>,
-    ) -> Result<(), Error> {
-        if statements.is_empty() {
-            return Ok(());
-        }
-        let batch = StatementBatch {
-            statements,
-            attachments,
-            client_key: client_key.unwrap_or_else(|| CMI5_LMS_CLIENT_KEY.to_string()),
-            define: false,
-        };
-        for outcome in self.write_statement_batches(std::slice::from_ref(&batch)).await? {
-            outcome?;
-        }
-        Ok(())
     }
 
     /// The session whose fetch URL carries `fetch_secret`.

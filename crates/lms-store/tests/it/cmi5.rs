@@ -131,7 +131,7 @@ on_both!(a_change_stores_state_session_document_and_statements, |store: Store, d
     let session_id = uuid::Uuid::new_v4().to_string();
     let launched = statement("launched", &id);
     let answer = store
-        .change_cmi5_registration(&id, |current| -> Result<&'static str, Error> {
+        .change_cmi5_registration(&id, |current| -> Result<(&'static str, Cmi5Change), Error> {
             assert_eq!(current.state_json, json!({"n": 0}).to_string());
             Ok((
                 "done",
@@ -180,6 +180,17 @@ on_both!(a_change_stores_state_session_document_and_statements, |store: Store, d
     assert!(matches!(refused, Err(Error::Invalid { .. })), "{refused:?}");
     assert_eq!(store.cmi5_registration(&id).await.unwrap().unwrap().state_json, json!({"n": 1}).to_string());
     assert_eq!(verbs_of(&store, &id).await.len(), 2);
+    // a statement that cannot be stored (its id is taken by a different statement) takes the
+    // state change with it
+    let mut clash = statement("other", &id);
+    clash["id"] = launched["id"].clone();
+    let clashed = store
+        .change_cmi5_registration(&id, |_| -> Result<((), Cmi5Change), Error> {
+            Ok(((), Cmi5Change { state_json: Some(json!({"n": 99}).to_string()), statements: prepared(vec![clash]), ..Cmi5Change::default() }))
+        })
+        .await;
+    assert!(matches!(clashed, Err(Error::Conflict { .. })), "{clashed:?}");
+    assert_eq!(store.cmi5_registration(&id).await.unwrap().unwrap().state_json, json!({"n": 1}).to_string());
     let missing = store.change_cmi5_registration("nope", |_| -> Result<((), Cmi5Change), Error> { Ok(((), Cmi5Change::default())) }).await;
     assert!(matches!(missing, Err(Error::NotFound { .. })), "{missing:?}");
 });
