@@ -344,7 +344,6 @@ struct LaunchBody {
 async fn launch(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<LaunchBody>,
 ) -> ApiResult<Response> {
