@@ -494,3 +494,61 @@ async fn abandon_and_errors() {
     let r = send(&t.env, bare(absolute)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&r.bytes));
 }
+
+/// The team's cmi5 samples (`content-samples/`): uploaded (a zip, or the bare file as
+/// text/xml), registered, every AU launched; the status lists every AU and block.
+#[tokio::test]
+async fn content_samples_import_register_and_launch() {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content-samples");
+    let env = env().await;
+    for (sample, n_aus, n_blocks) in [("cmi5-basic", 2, 1), ("cmi5-nested-blocks", 3, 2), ("cmi5-bare-file", 1, 0)] {
+        let dir = samples.join(sample);
+        let request = if sample == "cmi5-bare-file" {
+            Request::post("/api/packages")
+                .header(header::CONTENT_TYPE, "application/xml")
+                .header(header::AUTHORIZATION, format!("Bearer {}", env.author))
+                .body(Body::from(std::fs::read(dir.join("package.xml")).unwrap()))
+                .unwrap()
+        } else {
+            let mut files = Vec::new();
+            for entry in walk(&dir.join("package")) {
+                let name = entry.strip_prefix(dir.join("package")).unwrap().to_string_lossy().replace('\\', "/");
+                files.push((name, std::fs::read(&entry).unwrap()));
+            }
+            let entries: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+            post_zip(&env.author, zip_bytes(&entries))
+        };
+        let r = send(&env, request).await;
+        assert!(r.status == StatusCode::CREATED || r.status == StatusCode::OK, "{sample}: {}", String::from_utf8_lossy(&r.bytes));
+        let package_id = r.json()["id"].as_str().unwrap().to_string();
+        let body = json!({"package_id": package_id, "personnel_number": "L1"}).to_string();
+        let r = send(&env, post_json("/api/registrations", Some(&env.learner), &body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{sample}: {}", String::from_utf8_lossy(&r.bytes));
+        let registration = r.json()["id"].as_str().unwrap().to_string();
+        let status = send(&env, get(&format!("/api/registrations/{registration}"), Some(&env.learner))).await.json();
+        assert_eq!(status["aus"].as_array().unwrap().len(), n_aus, "{sample}: {status}");
+        assert_eq!(status["blocks"].as_array().unwrap().len(), n_blocks, "{sample}: {status}");
+        for au in 0..n_aus {
+            let uri = format!("/api/registrations/{registration}/launch");
+            let r = send(&env, post_json(&uri, Some(&env.learner), &json!({"au": au}).to_string())).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{sample} AU {au}: {}", String::from_utf8_lossy(&r.bytes));
+            let url = r.json()["url"].as_str().unwrap().to_string();
+            assert!(url.contains("endpoint=http%3A%2F%2F127.0.0.1%3A8080%2Fxapi&fetch="), "{sample} AU {au}: {url}");
+            assert!(url.contains(&format!("&registration={registration}&activityId=")), "{sample} AU {au}: {url}");
+        }
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
