@@ -23,6 +23,7 @@ for _ in $(seq 1 100); do
 done
 cd "$LTS_DIR"
 status=0
+JEST_PUPPETEER_CONFIG=${JEST_PUPPETEER_CONFIG:-$HERE/jest-puppeteer.config.js} \
 CI=true PUPPETEER_EXECUTABLE_PATH=${PUPPETEER_EXECUTABLE_PATH:-/usr/bin/chromium} CATAPULT_LMS="$HERE/adapter.js" \
     CATAPULT_LTS_DIR="$LTS_DIR" npx jest --testTimeout=20000 "$@" || status=$?
 if [ "$status" -ne 0 ]; then

@@ -242,6 +242,9 @@ pub(crate) async fn create_registration(
             statements: prepare_lms(state, statements)?,
         })
         .await?;
+    if record.course_satisfied {
+        record_completion(state, record.personnel_number.clone(), &record.package_id).await;
+    }
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({
@@ -472,13 +475,25 @@ async fn waive(
         .change_cmi5_registration(&id, |current| -> Result<(Value, Cmi5Change), ApiError> {
             let mut registration = registration_state(current)?;
             let statements = registration.waive(&course, au, reason, now(), &mut Uuid::new_v4).map_err(cmi5_error)?;
+            // (a waive can satisfy the course; recorded below)
             let mut change = state_change(&registration)?;
             change.statements = prepare_lms(&state, statements)?;
             change.client_key = Some(registration_client_key(&current.id));
             Ok((report(current, &course, &registration), change))
         })
         .await?;
+    if report["satisfied"] == true {
+        record_completion(&state, record.personnel_number.clone(), &record.package_id).await;
+    }
     Ok(axum::Json(report))
+}
+
+/// The course of a registration is satisfied: record the e-learning completion (learning
+/// paths, certificates). Already durable as statements; a failure here is logged.
+async fn record_completion(state: &AppState, personnel_number: String, package_id: &str) {
+    if let Err(error) = state.store.record_elearning_completion(&personnel_number, package_id, Utc::now()).await {
+        tracing::error!(package = package_id, error = %error, "recording the cmi5 e-learning completion failed");
+    }
 }
 
 async fn abandon(State(state): State<AppState>, caller: Caller, Path(session): Path<String>) -> ApiResult<axum::Json<Value>> {
@@ -657,10 +672,11 @@ pub(crate) async fn store_statements(
     let ids: Vec<String> = prepared.iter().map(|p| p.index.statement_id.hyphenated().to_string()).collect();
     let course = course_for(state, &session.package_id).await.map_err(api_to_lrs)?;
     let session_id = session.session_id;
-    state
+    let completion = state
         .store
-        .change_cmi5_registration(&session.registration_id, |current| -> Result<((), Cmi5Change), LrsError> {
+        .change_cmi5_registration(&session.registration_id, |current| -> Result<(Option<String>, Cmi5Change), LrsError> {
             let mut registration: Registration = serde_json::from_str(&current.state_json).map_err(internal)?;
+            let was_satisfied = registration.course_satisfied;
             let mut ordered = Vec::new();
             for (raw, prepared) in statements.iter().zip(prepared) {
                 let following = registration
@@ -679,9 +695,14 @@ pub(crate) async fn store_statements(
             change.statements = ordered;
             change.attachments = attachments;
             change.client_key = Some(current_key(current));
-            Ok(((), change))
+            let completed = (!was_satisfied && registration.course_satisfied).then(|| current.personnel_number.clone());
+            Ok((completed, change))
         })
-        .await?;
+        .await?
+        .map(|personnel_number| record_completion(state, personnel_number, &session.package_id));
+    if let Some(recording) = completion {
+        recording.await;
+    }
     Ok(ids)
 }
 

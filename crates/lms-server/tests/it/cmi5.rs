@@ -310,6 +310,7 @@ async fn statement_rules_cite_the_requirement() {
     let t = setup().await;
     let registration = t.register().await;
     let s = start(&t, &registration, 0, None).await;
+    assert!(t.env.state.store.person_history("L1", chrono::Utc::now()).await.unwrap().e_learning.is_empty());
 
     // before the learner preferences were read, "initialized" is refused (11.0.0.0-3)
     let r = t.lrs("POST", "/xapi/statements", &s.auth, Some(s.statement("initialized", QUIZ))).await;
@@ -439,6 +440,9 @@ async fn lms_statements_come_in_the_specs_order() {
     let status = t.status(&registration).await;
     assert_eq!(status["satisfied"], true);
     assert_eq!(status["blocks"][0]["satisfied"], true);
+    // a satisfied course is an e-learning completion (learning paths, certificates)
+    let history = t.env.state.store.person_history("L1", chrono::Utc::now()).await.unwrap();
+    assert!(history.e_learning.iter().any(|e| e.package_id == t.package_id), "{:?}", history.e_learning);
     assert_eq!(status["aus"][0]["waived"], true);
     assert_eq!(status["sessions"].as_array().unwrap().len(), 4);
 
