@@ -4,6 +4,7 @@
 //! without a socket; `serve` binds and runs it with graceful shutdown.
 
 mod certificates;
+mod cmi5;
 mod error;
 mod extract;
 mod routes;
@@ -41,7 +42,8 @@ pub struct ServerConfig {
     /// The xAPI version the LRS announces when a request has no valid version header.
     pub xapi_version: lms_xapi::XapiVersion,
     /// The LMS's public URL (`http(s)://host[:port]`, no trailing slash): the `homePage` of
-    /// learner accounts and the base of activity IRIs in the statements the LMS writes.
+    /// learner accounts and the base of activity IRIs in the statements the LMS writes; cmi5
+    /// launch URLs name the LRS endpoint (`<public_url>/xapi`) and fetch URL under it.
     pub public_url: String,
 }
 
@@ -70,6 +72,8 @@ pub struct AppState {
     pub(crate) xapi: xapi::XapiState,
     /// The SCORM commit writer (group commit), started on first use.
     pub(crate) scorm_writer: Arc<std::sync::OnceLock<lms_store::ScormCommitWriter>>,
+    /// Parsed cmi5 courses.
+    pub(crate) cmi5: cmi5::Cmi5State,
 }
 
 impl AppState {
@@ -81,6 +85,7 @@ impl AppState {
             notifier: Arc::new(schedule::LogDelivery),
             xapi: xapi::XapiState::default(),
             scorm_writer: Arc::default(),
+            cmi5: cmi5::Cmi5State::default(),
         })
     }
 }

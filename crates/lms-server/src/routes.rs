@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/me", get(me))
         .merge(crate::scorm::router())
         .merge(crate::xapi::router())
+        .merge(crate::cmi5::router())
         .merge(crate::schedule::router())
         .merge(crate::certificates::router())
         .fallback(not_found)
@@ -76,6 +77,7 @@ async fn upload_package(State(state): State<AppState>, caller: Caller, request: 
         ApiError::internal()
     })?;
     let limit = state.config.max_upload_bytes;
+    let mut bare_structure = false;
     let written = if content_type.starts_with("multipart/form-data") {
         let mut multipart = axum::extract::Multipart::from_request(request, &state)
             .await
@@ -105,6 +107,20 @@ async fn upload_package(State(state): State<AppState>, caller: Caller, request: 
             break;
         }
         written.ok_or_else(|| ApiError::bad_request("the multipart body has no field named \"file\""))?
+    } else if content_type.starts_with("text/xml") || content_type.starts_with("application/xml") {
+        // a bare cmi5 course structure (cmi5.xml alone, every AU URL fully qualified)
+        bare_structure = true;
+        let mut stream = request.into_body().into_data_stream();
+        let mut n = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| ApiError::bad_request(format!("the upload broke off: {e}")))?;
+            n += chunk.len() as u64;
+            if n > limit {
+                return Err(too_large(limit));
+            }
+            file.write_all(&chunk).await.map_err(spool_error)?;
+        }
+        n
     } else if content_type.starts_with("application/zip")
         || content_type.starts_with("application/x-zip-compressed")
         || content_type.starts_with("application/octet-stream")
@@ -123,7 +139,7 @@ async fn upload_package(State(state): State<AppState>, caller: Caller, request: 
     } else {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the package as Content-Type: application/zip, or as multipart/form-data with a field named \"file\"",
+            "send the package as Content-Type: application/zip, as multipart/form-data with a field named \"file\", or a bare cmi5.xml as text/xml",
         ));
     };
     file.flush().await.map_err(spool_error)?;
@@ -135,7 +151,11 @@ async fn upload_package(State(state): State<AppState>, caller: Caller, request: 
         limits: state.config.archive_limits.clone(),
         uploaded_by: Some(caller.0.personnel_number.clone()),
     };
-    let outcome = state.store.import_package_zip(&spool.path, &options, None).await?;
+    let outcome = if bare_structure {
+        state.store.import_structure_file(&spool.path, &options).await?
+    } else {
+        state.store.import_package_zip(&spool.path, &options, None).await?
+    };
     let status = if outcome.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     let body = json!({
         "id": outcome.record.id,

@@ -92,6 +92,9 @@ struct CreateRegistration {
     personnel_number: String,
     #[serde(default)]
     after_completion: Option<String>,
+    /// cmi5 only: the xAPI actor (admins only; default: an account named by the personnel number).
+    #[serde(default)]
+    actor: Option<Value>,
 }
 
 /// The learner themself or an admin.
@@ -109,6 +112,12 @@ async fn create_registration(
     ApiJson(body): ApiJson<CreateRegistration>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     may_use(&caller, &body.personnel_number)?;
+    if state.store.package(&body.package_id).await?.is_some_and(|p| p.standard == "cmi5") {
+        return crate::cmi5::create_registration(&state, &caller, body.package_id, body.personnel_number, body.actor).await;
+    }
+    if body.actor.is_some() {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "actor: only cmi5 registrations take an actor"));
+    }
     let after_completion = match body.after_completion.as_deref() {
         None => AfterCompletion::Review,
         Some(text) => AfterCompletion::parse(text).ok_or_else(|| {
@@ -191,6 +200,9 @@ async fn get_registration(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    if let Some(report) = crate::cmi5::get_registration(&state, &caller, &id).await? {
+        return Ok(no_store(axum::Json(report).into_response()));
+    }
     let registration = registration_for(&state, &caller, &id).await?;
     let model = model_of(&state, &registration.package_id).await?;
     let mut report = registration_report(&state, &registration, &model).await?;
@@ -307,6 +319,9 @@ pub(crate) async fn sco_xapi_context(
 // ---- the player page ---------------------------------------------------------------------------
 
 async fn player_page(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    if let Some(page) = crate::cmi5::player_page(&state, &caller, &id).await? {
+        return Ok(page);
+    }
     let registration = registration_for(&state, &caller, &id).await?;
     let model = model_of(&state, &registration.package_id).await?;
     let config = json!({

@@ -135,6 +135,8 @@ struct XRequest {
     client: XapiClient,
     /// The request path and query, for `more` links.
     path: String,
+    /// Set when the credentials are a cmi5 session's auth token (its rules apply).
+    cmi5: Option<crate::cmi5::LrsSession>,
 }
 
 impl XRequest {
@@ -285,16 +287,23 @@ async fn process(state: &AppState, request: Request) -> (XResult<Response>, Xapi
         return (about(&method), version);
     }
 
-    // credentials
-    let client = match authenticate(state, &headers).await {
-        Ok(c) => c,
-        Err(e) => return (Err(e), version),
+    // credentials: a cmi5 session's auth token, else an LRS client
+    let cmi5 = match crate::cmi5::lrs_session(state, &headers).await {
+        Ok(session) => session,
+        Err(e) => return (Err(XError::new(e.status, e.message)), version),
+    };
+    let client = match &cmi5 {
+        Some(session) => session.client.clone(),
+        None => match authenticate(state, &headers).await {
+            Ok(c) => c,
+            Err(e) => return (Err(e), version),
+        },
     };
     let path = match parts.uri.query() {
         Some(q) if !alternate => format!("{}?{q}", parts.uri.path()),
         _ => parts.uri.path().to_string(),
     };
-    let request = XRequest { method, resource, headers, params, body, version, client, path };
+    let request = XRequest { method, resource, headers, params, body, version, client, path, cmi5 };
     (route(state, request).await, version)
 }
 
@@ -448,6 +457,11 @@ fn read_statements(r: &XRequest) -> XResult<Incoming> {
 }
 
 async fn store_statements(state: &AppState, r: &XRequest, statements: Vec<Value>, attachments: Vec<NewAttachment>) -> XResult<Vec<String>> {
+    if let Some(session) = &r.cmi5 {
+        return crate::cmi5::store_statements(state, session, r.version, statements, attachments)
+            .await
+            .map_err(|e| XError::new(e.status, e.message));
+    }
     let stored = Utc::now();
     let prepared = lms_xapi::prepare_statements(statements, r.version, &r.client.authority, stored, uuid::Uuid::new_v4)?;
     let ids: Vec<String> = prepared.iter().map(|p| p.index.statement_id.hyphenated().to_string()).collect();
@@ -789,6 +803,11 @@ async fn documents(state: &AppState, r: XRequest) -> XResult<Response> {
         _ => return Err(XError::new(StatusCode::METHOD_NOT_ALLOWED, "documents answer GET, HEAD, PUT, POST and DELETE")),
     };
     let query = DocumentQuery::parse(resource, method, r.pairs(), r.version)?;
+    if let Some(session) = &r.cmi5 {
+        crate::cmi5::check_document(state, session, resource, method, &query, r.header("content-type"), &r.body)
+            .await
+            .map_err(|e| XError::new(e.status, e.message))?;
+    }
     let key = DocumentKey {
         kind: match resource {
             DocumentResource::State => DocumentKind::State,

@@ -13,6 +13,7 @@
 
 mod blobs;
 mod certificates;
+mod cmi5;
 mod db;
 mod error;
 mod migrate;
@@ -25,6 +26,9 @@ mod xapi;
 use std::path::{Path, PathBuf};
 
 pub use blobs::BlobStore;
+pub use cmi5::{
+    CMI5_LMS_CLIENT_KEY, Cmi5Change, Cmi5RegistrationRecord, Cmi5SessionRecord, NewCmi5Registration, NewCmi5Session, cmi5_secret_hash,
+};
 pub use db::Backend;
 pub use error::Error;
 pub use packages::{ImportOptions, ImportOutcome, PackageFile, PackageRecord, Progress};

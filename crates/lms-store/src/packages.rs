@@ -100,6 +100,26 @@ impl Store {
         }
     }
 
+    /// Imports a bare course structure file (a `cmi5.xml` sent on its own, not zipped): it is
+    /// stored as the package's only file, `cmi5.xml`. Every AU URL must then be fully
+    /// qualified (cmi5 14.2.0.0-1); the parser refuses relative ones.
+    pub async fn import_structure_file(&self, path: &Path, options: &ImportOptions) -> Result<ImportOutcome, Error> {
+        let blobs = self.blobs.clone();
+        let path: PathBuf = path.to_path_buf();
+        let extracted = tokio::task::spawn_blocking(move || extract_structure_file(&blobs, &path))
+            .await
+            .map_err(|e| Error::Task(e.to_string()))??;
+        match self.record_package(&extracted, options).await {
+            Ok((record, duplicate)) => {
+                Ok(ImportOutcome { record, package: extracted.package, diagnostics: extracted.diagnostics, duplicate })
+            }
+            Err(e) => {
+                self.blobs.remove_new(&extracted.new_blobs);
+                Err(e)
+            }
+        }
+    }
+
     async fn record_package(&self, x: &Extracted, options: &ImportOptions) -> Result<(PackageRecord, bool), Error> {
         if let Some(existing) = self.package_by_content(&x.content_sha256).await? {
             return Ok((existing, true));
@@ -360,6 +380,41 @@ fn extract(
         hasher.update(f.sha256.as_bytes());
         hasher.update([b'\n']);
     }
+    let content_sha256 = hex::encode(hasher.finalize());
+    Ok(Extracted { package, diagnostics, files, new_blobs, content_sha256 })
+}
+
+/// The largest bare structure file accepted (the parser reads at most this much anyway).
+const MAX_STRUCTURE_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+fn extract_structure_file(blobs: &crate::BlobStore, path: &Path) -> Result<Extracted, Error> {
+    let size = std::fs::metadata(path).map_err(Error::io(path))?.len();
+    if size > MAX_STRUCTURE_FILE_BYTES {
+        return Err(Error::invalid("package", format!("a bare structure file may have at most {MAX_STRUCTURE_FILE_BYTES} bytes")));
+    }
+    let bytes = std::fs::read(path).map_err(Error::io(path))?;
+    let source = lms_package::MemorySource::new([("cmi5.xml", bytes.clone())]);
+    let parsed = lms_package::parse(&source, &ParseOptions::default());
+    let importable = parsed.is_importable();
+    let diagnostics = parsed.diagnostics;
+    let package = match parsed.package {
+        Some(p) if importable && p.standard == lms_package::Standard::Cmi5 => p,
+        Some(p) if importable => {
+            return Err(Error::invalid(
+                "package",
+                format!("a bare structure file must be a cmi5 course structure, not {}", p.standard.as_str()),
+            ));
+        }
+        package => return Err(Error::NotImportable { title: package.map(|p| p.title), diagnostics }),
+    };
+    let put = blobs.put_from(|out: &mut dyn Write| out.write_all(&bytes))?.map_err(Error::io(path))?;
+    let new_blobs = if put.created { vec![put.sha256.clone()] } else { Vec::new() };
+    let files = vec![PackageFile { path: "cmi5.xml".into(), sha256: put.sha256.clone(), size: put.size as i64 }];
+    let mut hasher = Sha256::new();
+    hasher.update(b"cmi5.xml");
+    hasher.update([0]);
+    hasher.update(put.sha256.as_bytes());
+    hasher.update([b'\n']);
     let content_sha256 = hex::encode(hasher.finalize());
     Ok(Extracted { package, diagnostics, files, new_blobs, content_sha256 })
 }

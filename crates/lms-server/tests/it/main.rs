@@ -3,6 +3,7 @@
 mod support;
 
 mod certificates;
+mod cmi5;
 mod foundation;
 mod schedule;
 mod scorm;

@@ -12,3 +12,4 @@ mod schedule;
 mod scorm;
 mod xapi;
 mod certificates;
+mod cmi5;

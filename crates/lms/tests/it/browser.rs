@@ -688,3 +688,192 @@ fn golf_sequencing_packages_play_in_the_expected_order() {
         eprintln!("golf sequencing: {name}: delivered {order:?}");
     }
 }
+
+/// cmi5 (issue 8) in real Chromium: every package of `corpus/packages/cmi5/` is uploaded,
+/// registered and launched from the player; in the AU's window (the content origin) a small
+/// AU written here fetches the token, reads `LMS.LaunchData` and the learner preferences and
+/// sends initialized, completed, passed and terminated to the LRS on the main origin (CORS
+/// across the two origins). Every AU and the course must end satisfied.
+mod cmi5 {
+    use super::*;
+
+    /// The corpus packages run no AU script of their own here (their `js/` folder is not
+    /// part of the corpus), so this one plays the AU: launch parameters from the URL, the
+    /// cmi5 defined statements with the context template of `LMS.LaunchData`.
+    const MINI_AU: &str = r#"
+const done = arguments[arguments.length - 1];
+(async () => {
+  const p = new URL(location.href).searchParams;
+  const endpoint = p.get("endpoint"), actor = JSON.parse(p.get("actor")), registration = p.get("registration"), activityId = p.get("activityId");
+  const out = {origin: location.origin, path: location.pathname, title: document.title};
+  const fetched = await fetch(p.get("fetch"), {method: "POST"});
+  const token = (await fetched.json())["auth-token"];
+  const headers = {"X-Experience-API-Version": "1.0.3", "Authorization": "Basic " + token};
+  const agent = JSON.stringify(actor);
+  const launchData = await fetch(endpoint + "/activities/state?" + new URLSearchParams({stateId: "LMS.LaunchData", activityId, agent, registration}), {headers});
+  out.launchData = launchData.status;
+  const data = await launchData.json();
+  const prefs = await fetch(endpoint + "/agents/profile?" + new URLSearchParams({profileId: "cmi5LearnerPreferences", agent}), {headers});
+  out.prefs = prefs.status;
+  const send = async (verb, result, moveOn) => {
+    const context = JSON.parse(JSON.stringify(data.contextTemplate));
+    context.registration = registration;
+    context.contextActivities.category = [{id: "https://w3id.org/xapi/cmi5/context/categories/cmi5"}];
+    if (moveOn) context.contextActivities.category.push({id: "https://w3id.org/xapi/cmi5/context/categories/moveon"});
+    if (verb === "passed" && data.masteryScore !== undefined) context.extensions["https://w3id.org/xapi/cmi5/context/extensions/masteryscore"] = data.masteryScore;
+    const statement = {id: crypto.randomUUID(), timestamp: new Date().toISOString(), actor, verb: {id: "http://adlnet.gov/expapi/verbs/" + verb}, object: {id: activityId}, context};
+    if (result) statement.result = result;
+    const r = await fetch(endpoint + "/statements", {method: "POST", headers: {...headers, "Content-Type": "application/json"}, body: JSON.stringify(statement)});
+    return r.status;
+  };
+  out.initialized = await send("initialized");
+  out.completed = await send("completed", {completion: true, duration: "PT1S"}, true);
+  out.passed = await send("passed", {success: true, duration: "PT1S", score: {scaled: 1, raw: 100, min: 0, max: 100}}, true);
+  out.terminated = await send("terminated", {duration: "PT2S"});
+  return out;
+})().then(done, (e) => done({error: String(e)}));
+"#;
+
+    fn corpus_cmi5() -> Option<PathBuf> {
+        golf("cmi5")
+    }
+
+    /// `lms serve` whose public URL is where the browser reaches it (the LRS endpoint and
+    /// fetch URL of a cmi5 launch are under it).
+    fn start_server(data: &Path, port: u16, content_port: u16) -> Server {
+        let child = Command::new(env!("CARGO_BIN_EXE_lms"))
+            .args(["serve", "--data"])
+            .arg(data)
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .env("LMS_ADMIN_TOKEN", ADMIN)
+            .env("LMS_LRS_BASIC", "lrs-key:lrs-secret")
+            .env("LMS_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+            .env("LMS_CONTENT_BIND", format!("127.0.0.1:{content_port}"))
+            .env_remove("LMS_DATABASE_URL")
+            .env_remove("LMS_CONTENT_ORIGIN")
+            .env("LMS_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("lms serve starts");
+        let server = Server { child, port, data: data.to_path_buf() };
+        wait_for("lms serve", Duration::from_secs(30), || {
+            http(port, "GET", "/healthz", &[], b"").is_ok_and(|r| r.status == 200) && http(content_port, "GET", "/content/x/y", &[], b"").is_ok()
+        });
+        server
+    }
+
+    fn click_au(browser: &Browser, index: usize) {
+        wait_for("the player's AU list", Duration::from_secs(20), || {
+            browser.try_cmd("POST", "/frame", json!({ "id": null }));
+            let Some(found) = browser.try_cmd("POST", "/element", json!({"using": "css selector", "value": format!("button[data-au=\"{index}\"]")}))
+            else {
+                return false;
+            };
+            let Some(id) = found.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).map(str::to_string) else {
+                return false;
+            };
+            browser.try_cmd("POST", &format!("/element/{id}/click"), json!({})).is_some()
+        });
+    }
+
+    /// Runs the mini AU where the AU was opened: the player's frame (AnyWindow) or a window
+    /// of its own (OwnWindow). Returns its report.
+    fn run_au(browser: &Browser, player: &str, own_window: bool, previous: &mut String) -> Value {
+        let mut out = None;
+        wait_for("the AU to load and run", Duration::from_secs(30), || {
+            if own_window {
+                let handles = browser.cmd("GET", "/window/handles", Value::Null);
+                let handles: Vec<&str> = handles.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+                if let Some(au) = handles.iter().find(|h| **h != player) {
+                    browser.cmd("POST", "/window", json!({ "handle": au }));
+                }
+                browser.try_cmd("POST", "/frame", json!({ "id": null }));
+            } else {
+                if browser.try_cmd("POST", "/frame", json!({ "id": null })).is_none() {
+                    return false;
+                }
+                if browser.try_cmd("POST", "/frame", json!({ "id": 0 })).is_none() {
+                    return false;
+                }
+            }
+            let ready = browser.try_cmd(
+                "POST",
+                "/execute/sync",
+                json!({"script": "return document.readyState === 'complete' && new URL(location.href).searchParams.has('fetch') ? location.href : null;", "args": []}),
+            );
+            // the page of this launch, not the previous AU's still in the frame
+            match ready.as_ref().and_then(Value::as_str) {
+                Some(href) if href != previous.as_str() => *previous = href.to_string(),
+                _ => return false,
+            }
+            out = browser.try_cmd("POST", "/execute/async", json!({ "script": MINI_AU, "args": [] }));
+            out.is_some()
+        });
+        let out = out.unwrap();
+        if own_window {
+            browser.cmd("DELETE", "/window", Value::Null);
+            browser.cmd("POST", "/window", json!({ "handle": player }));
+        }
+        out
+    }
+
+    #[test]
+    fn corpus_cmi5_packages_launch_and_satisfy_in_chromium() {
+        if !tools() {
+            return;
+        }
+        let Some(corpus) = corpus_cmi5() else { return };
+        let data = tempfile::tempdir().unwrap();
+        let (port, content_port) = (free_port(), free_port());
+        let server = start_server(data.path(), port, content_port);
+        let browser = Browser::start();
+        browser.cmd("POST", "/timeouts", json!({ "script": 30_000 }));
+        let mut packages: Vec<PathBuf> =
+            std::fs::read_dir(&corpus).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("cmi5.xml").is_file()).collect();
+        packages.sort();
+        assert!(packages.len() >= 6, "the corpus has its cmi5 packages");
+        for (n, package) in packages.iter().enumerate() {
+            let name = package.file_name().unwrap().to_string_lossy().to_string();
+            let (registration, cookie) = prepare(&server, package, &format!("C{n}"));
+            let before = report(&server, &registration);
+            assert_eq!(before["standard"], "cmi5", "{name}");
+            open_player(&browser, &server, &registration, &cookie);
+            let player = browser.cmd("GET", "/window", Value::Null).as_str().unwrap().to_string();
+            let aus = before["aus"].as_array().unwrap().clone();
+            let mut previous = String::new();
+            for au in &aus {
+                let index = au["index"].as_u64().unwrap() as usize;
+                click_au(&browser, index);
+                let out = run_au(&browser, &player, au["launch_method"] == "OwnWindow", &mut previous);
+                assert_eq!(out["origin"], format!("http://127.0.0.1:{content_port}"), "{name} AU {index}: {out}");
+                let file = package.join(out["path"].as_str().unwrap().rsplit('/').next().unwrap());
+                assert!(file.is_file(), "{name} AU {index} is served at a path ending in its own file: {out}");
+                for (step, status) in [("launchData", 200), ("prefs", 200), ("initialized", 200), ("completed", 200), ("passed", 200), ("terminated", 200)] {
+                    assert_eq!(out[step], status, "{name} AU {index} {step}: {out}");
+                }
+            }
+            let after = report(&server, &registration);
+            assert_eq!(after["satisfied"], true, "{name}: {after}");
+            assert!(after["aus"].as_array().unwrap().iter().all(|a| a["satisfied"] == true), "{name}: {after}");
+            let r = http(
+                server.port,
+                "GET",
+                &format!("/xapi/statements?registration={registration}&ascending=true&limit=500"),
+                &[("Authorization", "Basic bHJzLWtleTpscnMtc2VjcmV0"), ("X-Experience-API-Version", "1.0.3")],
+                b"",
+            )
+            .unwrap();
+            assert_eq!(r.status, 200);
+            let verbs: Vec<String> = r.json()["statements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["verb"]["id"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
+                .collect();
+            assert_eq!(verbs.first().map(String::as_str), Some("launched"), "{name}: {verbs:?}");
+            assert_eq!(verbs.iter().filter(|v| *v == "launched").count(), aus.len(), "{name}: {verbs:?}");
+            assert!(verbs.iter().any(|v| v == "satisfied"), "{name}: {verbs:?}");
+        }
+    }
+}
