@@ -278,6 +278,11 @@ on_both!(commits_write_xapi_statements, |store: Store, dir: PathBuf| async move 
     let context =
         lms_store::ScoXapiContext::new("https://lms.example.org/", "L1", "course-key", "Store test", "i1", "One").unwrap();
     assert_eq!(context.sco_iri, "https://lms.example.org/courses/course-key/sco/i1");
+    // a public URL that cannot be an IRI base is refused with the setting named
+    for bad in ["lms.example.org", "https://", "https://lms.example.org/?a=b", ""] {
+        let refused = lms_store::ScoXapiContext::new(bad, "L1", "course-key", "Store test", "i1", "One");
+        assert!(matches!(&refused, Err(Error::Invalid { field: "public_url", .. })), "{bad:?}: {refused:?}");
+    }
     let s = store.open_scorm_session(&id, "i1", LaunchKind::Normal, config(), Some(&context)).await.unwrap();
     let calls = batch(
         1,
