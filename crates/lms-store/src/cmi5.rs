@@ -110,15 +110,6 @@ fn statement_batch(statements: Vec<PreparedStatement>, attachments: Vec<NewAttac
     })
 }
 
-/// The `kind` column of `xapi_documents` (as `Store::write_xapi_document` writes it).
-fn document_kind_text(kind: crate::DocumentKind) -> &'static str {
-    match kind {
-        crate::DocumentKind::State => "state",
-        crate::DocumentKind::ActivityProfile => "activity_profile",
-        crate::DocumentKind::AgentProfile => "agent_profile",
-    }
-}
-
 /// SHA-256 (hex) of a secret: fetch secrets and auth tokens are stored only as hashes.
 pub fn cmi5_secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(format!("lms-cmi5\0{secret}").as_bytes()))
@@ -272,7 +263,7 @@ impl Store {
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                          ON CONFLICT (kind, activity_id, agent_key, registration, document_id) {on_conflict}"
                     )))
-                    .bind(document_kind_text(key.kind))
+                    .bind(key.kind.as_str())
                     .bind(&key.activity_id)
                     .bind(&key.agent_key)
                     .bind(&key.registration)

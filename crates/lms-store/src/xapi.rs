@@ -153,7 +153,7 @@ pub enum DocumentKind {
 }
 
 impl DocumentKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DocumentKind::State => "state",
             DocumentKind::ActivityProfile => "activity_profile",
