@@ -235,6 +235,38 @@ pub(crate) fn values_sql(prefix: &str, columns: usize, rows: usize, suffix: &str
     sql
 }
 
+/// [`values_sql`] for the backend in use: on SQLite with anonymous `?` placeholders, because
+/// binding numbered ones costs time quadratic in their number there (SQLite looks each name up
+/// in a list), which dominated the cost of a multi-row insert of a few hundred rows.
+pub(crate) fn values_sql_for(is_pg: bool, prefix: &str, columns: usize, rows: usize, suffix: &str) -> String {
+    if is_pg {
+        return values_sql(prefix, columns, rows, suffix);
+    }
+    let mut sql = String::with_capacity(prefix.len() + rows * (columns * 2 + 2) + suffix.len());
+    sql.push_str(prefix);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                sql.push(',');
+            }
+            sql.push('?');
+        }
+        sql.push(')');
+    }
+    sql.push_str(suffix);
+    sql
+}
+
+/// `count` placeholders numbered from 1 (PostgreSQL) or anonymous (SQLite), comma-separated:
+/// the only parameters of a query (see [`values_sql_for`]).
+pub(crate) fn placeholders_for(is_pg: bool, count: usize) -> String {
+    if is_pg { placeholders(1, count) } else { vec!["?"; count].join(",") }
+}
+
 pub(crate) fn placeholders(from: usize, count: usize) -> String {
     (from..from + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
 }
@@ -264,7 +296,7 @@ macro_rules! write_batches_in_tx {
             all_ids.dedup();
             let mut existing: HashMap<String, Value> = HashMap::new();
             for chunk in all_ids.chunks(ID_CHUNK) {
-                let sql = format!("SELECT id, json FROM xapi_statements WHERE id IN ({})", placeholders(1, chunk.len()));
+                let sql = format!("SELECT id, json FROM xapi_statements WHERE id IN ({})", placeholders_for($is_pg, chunk.len()));
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for id in chunk {
                     q = q.bind(id.as_str());
@@ -348,7 +380,8 @@ macro_rules! write_batches_in_tx {
 
                 // 4. statements
                 for chunk in rows.chunks(STATEMENT_CHUNK) {
-                    let sql = values_sql(
+                    let sql = values_sql_for(
+                        $is_pg,
                         "INSERT INTO xapi_statements (seq, id, stored_ms, verb_id, registration, voided, client_key, json) VALUES ",
                         8,
                         chunk.len(),
@@ -406,7 +439,7 @@ macro_rules! write_batches_in_tx {
                     ("xapi_statement_activities", "activity_id", &activity_rows),
                 ] {
                     for chunk in list.chunks(ROW_CHUNK) {
-                        let sql = values_sql(&format!("INSERT INTO {table} ({column}, seq, related_only) VALUES "), 3, chunk.len(), "");
+                        let sql = values_sql_for($is_pg, &format!("INSERT INTO {table} ({column}, seq, related_only) VALUES "), 3, chunk.len(), "");
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                         for (key, seq, related) in chunk {
                             q = q.bind(*key).bind(*seq).bind(*related);
@@ -415,7 +448,7 @@ macro_rules! write_batches_in_tx {
                     }
                 }
                 for chunk in ref_rows.chunks(ROW_CHUNK) {
-                    let sql = values_sql("INSERT INTO xapi_statement_refs (seq, ref_id, voiding) VALUES ", 3, chunk.len(), "");
+                    let sql = values_sql_for($is_pg, "INSERT INTO xapi_statement_refs (seq, ref_id, voiding) VALUES ", 3, chunk.len(), "");
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for (seq, id, voiding) in chunk {
                         q = q.bind(*seq).bind(id.as_str()).bind(*voiding);
@@ -433,7 +466,7 @@ macro_rules! write_batches_in_tx {
                     let sql = format!(
                         "UPDATE xapi_statements SET voided = 1 WHERE id IN ({}) AND voided = 0 \
                          AND seq NOT IN (SELECT seq FROM xapi_statement_refs WHERE voiding = 1)",
-                        placeholders(1, chunk.len())
+                        placeholders_for($is_pg, chunk.len())
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for id in chunk {
@@ -449,7 +482,7 @@ macro_rules! write_batches_in_tx {
                 for chunk in new_ids.chunks(ID_CHUNK) {
                     let sql = format!(
                         "UPDATE xapi_statements SET voided = 1 WHERE id IN (SELECT ref_id FROM xapi_statement_refs WHERE voiding = 1 AND ref_id IN ({}))",
-                        placeholders(1, chunk.len())
+                        placeholders_for($is_pg, chunk.len())
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for id in chunk {
@@ -461,7 +494,8 @@ macro_rules! write_batches_in_tx {
                 // 7. attachments and activity definitions, in key order
                 let attachment_list: Vec<&NewAttachment> = attachments.into_values().collect();
                 for chunk in attachment_list.chunks(100) {
-                    let sql = values_sql(
+                    let sql = values_sql_for(
+                        $is_pg,
                         "INSERT INTO xapi_attachments (sha2, content_type, content) VALUES ",
                         3,
                         chunk.len(),
@@ -478,7 +512,7 @@ macro_rules! write_batches_in_tx {
                 let mut known: HashMap<String, Value> = HashMap::new();
                 let definition_ids: Vec<&str> = definitions.keys().copied().collect();
                 for chunk in definition_ids.chunks(ID_CHUNK) {
-                    let sql = format!("SELECT id, definition_json FROM xapi_activities WHERE id IN ({})", placeholders(1, chunk.len()));
+                    let sql = format!("SELECT id, definition_json FROM xapi_activities WHERE id IN ({})", placeholders_for($is_pg, chunk.len()));
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for id in chunk {
                         q = q.bind(*id);
@@ -499,7 +533,8 @@ macro_rules! write_batches_in_tx {
                     })
                     .collect();
                 for chunk in definition_list.chunks(ROW_CHUNK) {
-                    let sql = values_sql(
+                    let sql = values_sql_for(
+                        $is_pg,
                         "INSERT INTO xapi_activities (id, definition_json, updated_ms) VALUES ",
                         3,
                         chunk.len(),
@@ -520,7 +555,7 @@ pub(crate) use write_batches_in_tx;
 /// What [`write_batches_in_tx!`] names: `use crate::xapi::tx_support::*;` where it expands.
 pub(crate) mod tx_support {
     pub(crate) use super::{
-        ID_CHUNK, NewAttachment, ROW_CHUNK, Row0, STATEMENT_CHUNK, merge_definition, placeholders, values_sql,
+        ID_CHUNK, NewAttachment, ROW_CHUNK, Row0, STATEMENT_CHUNK, merge_definition, placeholders_for, values_sql_for,
         without_filled_timestamp,
     };
     pub(crate) use lms_xapi::{PreparedStatement, StatementObject};
@@ -695,11 +730,13 @@ impl Store {
         // statements that refer to a matching one
         if filter.has_properties() {
             let mut params: Vec<Param> = Vec::new();
+            // The few StatementRef rows drive this query (CROSS JOIN fixes the order on SQLite,
+            // which otherwise starts from every statement with the filter's verb).
             let mut sql = String::from(
                 "SELECT s.seq, s.json, s.stored_ms FROM xapi_statement_refs r \
-                 JOIN xapi_statements s ON s.seq = r.seq JOIN xapi_statements t ON t.id = r.ref_id",
+                 CROSS JOIN xapi_statements t CROSS JOIN xapi_statements s",
             );
-            let mut conditions: Vec<String> = vec!["s.voided = 0".into()];
+            let mut conditions: Vec<String> = vec!["t.id = r.ref_id".into(), "s.seq = r.seq".into(), "s.voided = 0".into()];
             let mut unused = Vec::new();
             property_conditions(filter, "t", &mut params, &mut conditions, &mut unused, false, &mut sql);
             time_conditions(filter, "s", &mut params, &mut conditions);
