@@ -5,7 +5,8 @@
 //! PostgreSQL (`LMS_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`;
 //! the bench creates and drops its own database).
 //!
-//! Counts and time are bounded: every phase stops after its count or 60 s. Run with
+//! Counts and time are bounded: every phase stops after its count or `LMS_BENCH_XAPI_PHASE_S`
+//! seconds (default 60; give it enough for the store to reach the full count). Run with
 //! `cargo bench -p lms-benches --bench xapi`; `LMS_BENCH_XAPI_STATEMENTS=100000` for a quick run.
 //! Targets (issue 4): ≥ 20,000 single POSTs/s, ≥ 150,000 statements/s in batches, GET p99 < 20 ms.
 
@@ -23,7 +24,9 @@ use tower::ServiceExt;
 
 const KEY: &str = "bench-key";
 const SECRET: &str = "bench-secret";
-const PHASE_LIMIT: Duration = Duration::from_secs(60);
+fn phase_limit() -> Duration {
+    Duration::from_secs(std::env::var("LMS_BENCH_XAPI_PHASE_S").ok().and_then(|v| v.parse().ok()).unwrap_or(60))
+}
 
 fn auth() -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{KEY}:{SECRET}")))
@@ -57,6 +60,7 @@ async fn post(router: &axum::Router, body: String) -> u16 {
 /// returns statements per second.
 async fn load(router: &axum::Router, first: u64, total: u64, per_request: u64, clients: u64) -> (u64, f64) {
     let next = Arc::new(AtomicU64::new(0));
+    let limit = phase_limit();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
@@ -65,7 +69,7 @@ async fn load(router: &axum::Router, first: u64, total: u64, per_request: u64, c
         tasks.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(per_request, Ordering::Relaxed);
-                if i >= total || started.elapsed() > PHASE_LIMIT {
+                if i >= total || started.elapsed() > limit {
                     break;
                 }
                 let body = if per_request == 1 {
