@@ -67,16 +67,13 @@ impl Db {
                 // 8 MiB of page cache per connection (SQLite's default is 2 MiB): the LRS's
                 // id and relation indexes are written at random places
                 .pragma("cache_size", "-8192")
-                // Checkpoints run in the background (see `checkpointer`), off the writers' path;
-                // a committing writer still checkpoints if the WAL ever grows past ~40 MiB.
-                .pragma("wal_autocheckpoint", "10000");
+                .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES);
             let pool = SqlitePoolOptions::new()
                 .max_connections(config.max_connections.max(1))
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options)
                 .await
                 .map_err(connect_error)?;
-            tokio::spawn(checkpointer(pool.clone()));
             Ok(Db::Sqlite(pool))
         } else {
             Err(Error::UnsupportedUrl { url: redact(&url) })
@@ -102,24 +99,48 @@ impl Db {
     }
 }
 
-/// Copies committed WAL pages into the SQLite database file every 200 ms (a passive
-/// checkpoint, which never blocks readers or the writer), so that the transaction that happens
-/// to cross SQLite's auto-checkpoint threshold does not pay for the copy and its fsync while
-/// others wait behind it. Ends when the pool is closed.
-async fn checkpointer(pool: SqlitePool) {
-    let mut tick = tokio::time::interval(Duration::from_millis(200));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if pool.is_closed() {
-            return;
-        }
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+/// How often a SQLite database's WAL is copied into the database file ([`spawn_checkpointer`]).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// WAL size in pages at which the connection that commits checkpoints by itself (SQLite's
+/// automatic checkpoint; its default is 1,000). Raised from the default because that
+/// checkpoint runs inside the commit of whichever writer crosses the limit, stalling it (and
+/// every commit queued behind it) for the copy and the database file's `fsync`; here it is
+/// only the safety net that bounds the WAL when [`spawn_checkpointer`] cannot catch up (the
+/// WAL starts over only after a checkpoint copied all of it, which sustained writes prevent).
+const WAL_AUTOCHECKPOINT_PAGES: &str = "10000";
+
+/// SQLite: copies the WAL into the database file every [`CHECKPOINT_EVERY`] on a connection of
+/// its own (`PRAGMA wal_checkpoint(PASSIVE)`: it copies what it can without waiting for
+/// readers or the writer, and the writer does not wait for it), so writers rarely pay for a
+/// checkpoint in their commit. Durability is unchanged: a commit is durable once its WAL
+/// frames are synced (`synchronous = FULL`), whether or not they were copied yet. Ends when
+/// the pool is closed.
+pub(crate) fn spawn_checkpointer(pool: SqlitePool) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
             if pool.is_closed() {
-                return;
+                break;
             }
-            tracing::warn!(%error, "background WAL checkpoint failed");
+            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                if pool.is_closed() {
+                    break;
+                }
+                tracing::warn!(%error, "checkpointing the SQLite WAL failed");
+            }
         }
+    })
+}
+
+/// Aborts a background task when dropped (held by every clone of the store through an `Arc`).
+pub(crate) struct TaskGuard(pub(crate) tokio::task::JoinHandle<()>);
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

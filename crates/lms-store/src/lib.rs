@@ -80,6 +80,8 @@ pub struct Store {
     db: Db,
     blobs: BlobStore,
     data_dir: PathBuf,
+    /// SQLite: the WAL checkpointer ([`db::spawn_checkpointer`]), stopped with the last handle.
+    _checkpointer: Option<std::sync::Arc<db::TaskGuard>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -96,7 +98,11 @@ impl Store {
         let db = Db::connect(config).await?;
         migrate::apply(&db).await?;
         let blobs = BlobStore::open(config.data_dir.join("blobs"))?;
-        Ok(Store { db, blobs, data_dir: config.data_dir.clone() })
+        let checkpointer = match &db {
+            Db::Sqlite(pool) => Some(std::sync::Arc::new(db::TaskGuard(db::spawn_checkpointer(pool.clone())))),
+            Db::Postgres(_) => None,
+        };
+        Ok(Store { db, blobs, data_dir: config.data_dir.clone(), _checkpointer: checkpointer })
     }
 
     pub fn backend(&self) -> Backend {

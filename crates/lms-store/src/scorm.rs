@@ -12,6 +12,8 @@
 //!   sequence number in **one** transaction; the caller acknowledges only after it returns.
 //!   A batch whose sequence number was already applied is skipped, so retries are harmless.
 
+use std::collections::HashMap;
+
 use lms_rte::{Attempt, AttemptConfig, Call, SessionState, UnixMillis};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -332,35 +334,216 @@ macro_rules! write_sequencing {
     }};
 }
 
-/// The body of one SCORM commit inside an open write transaction `$tx`: evaluates to the
-/// commit's answer. A logical refusal (unknown session, wrong token, superseded session) is
-/// decided before anything is written; the caller commits, or rolls back to its savepoint.
-macro_rules! apply_commit_in_tx {
-    ($tx:ident, $is_pg:expr, $session_id:expr, $token:expr, $batches:expr, $now:expr, $stamp:expr) => {{
+/// A session as a group of commits reads it (locked on PostgreSQL) and leaves it.
+struct SessionRow {
+    registration_id: String,
+    attempt: i64,
+    item_id: String,
+    token_sha256: String,
+    review: bool,
+    last_seq: i64,
+    xapi_context: Option<String>,
+    /// `last_seq` moved in this group: the row is written back.
+    moved: bool,
+}
+
+/// The run-time state of one SCO as a group of commits reads it (locked on PostgreSQL).
+struct ScoRow {
+    attempt_json: String,
+    current_session_id: Option<String>,
+    /// Parsed at the first commit that applies calls to it; `Some` means it is written back.
+    attempt: Option<Attempt>,
+}
+
+/// `(registration_id, attempt, item_id)`, the key of `scorm_sco_states`.
+type ScoKey = (String, i64, String);
+
+/// One `scorm_commits` row.
+struct CommitRow<'a> {
+    session_id: &'a str,
+    seq: i64,
+    registration_id: String,
+    item_id: String,
+    calls_json: String,
+    changes_json: String,
+    events_json: String,
+    terminated: bool,
+}
+
+/// Most rows (or ids) in one statement of a group commit; a power of two.
+const GROUP_CHUNK: usize = 256;
+
+/// Row counts are padded to the next power of two, so a group commit's statement texts repeat
+/// (a handful per table) and PostgreSQL reuses its prepared statements instead of preparing a
+/// new text, an extra round trip, for every group size.
+fn padded(rows: usize) -> usize {
+    rows.next_power_of_two()
+}
+
+/// `$from, …` for `count` parameters.
+fn params_list(from: usize, count: usize) -> String {
+    let mut out = String::with_capacity(count * 5);
+    for i in from..from + count {
+        if i > from {
+            out.push(',');
+        }
+        out.push('$');
+        out.push_str(&i.to_string());
+    }
+    out
+}
+
+/// `(VALUES ($1,…,$columns), …) AS v` for `rows` rows: the columns are `v.column1`, … on both
+/// backends.
+fn values_table(first: usize, columns: usize, rows: usize) -> String {
+    let mut out = String::from("(VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            out.push(',');
+        }
+        out.push('(');
+        out.push_str(&params_list(first + r * columns, columns));
+        out.push(')');
+    }
+    out.push_str(") AS v");
+    out
+}
+
+fn padded_or_zero(rows: usize) -> usize {
+    if rows == 0 { 0 } else { padded(rows) }
+}
+
+/// The writes of a group of commits as one statement: `commits` new `scorm_commits` rows (8
+/// parameters each; rows whose first column is NULL are padding), `states` new
+/// `scorm_sco_states.attempt_json` (4 each) and `sessions` new `scorm_sessions.last_seq` (2
+/// each; padding repeats a row); `$1` is the time stamp. SQLite runs several statements given
+/// in one text; PostgreSQL takes them as data-modifying `WITH` parts of one statement (they
+/// touch different tables).
+fn group_writes_sql(is_pg: bool, commits: usize, states: usize, sessions: usize) -> String {
+    let mut parts: Vec<String> = Vec::with_capacity(3);
+    let mut next = 2;
+    if commits > 0 {
+        parts.push(format!(
+            "INSERT INTO scorm_commits (session_id, seq, registration_id, item_id, calls_json, changes_json, events_json, terminated, created_at) \
+             SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, $1 FROM {} \
+             WHERE v.column1 IS NOT NULL",
+            values_table(next, 8, commits)
+        ));
+        next += 8 * commits;
+    }
+    if states > 0 {
+        parts.push(format!(
+            "UPDATE scorm_sco_states SET attempt_json = v.column4, updated_at = $1 FROM {} \
+             WHERE scorm_sco_states.registration_id = v.column1 AND scorm_sco_states.attempt = v.column2 \
+             AND scorm_sco_states.item_id = v.column3",
+            values_table(next, 4, states)
+        ));
+        next += 4 * states;
+    }
+    if sessions > 0 {
+        parts.push(format!(
+            "UPDATE scorm_sessions SET last_seq = v.column2, updated_at = $1 FROM {} WHERE scorm_sessions.id = v.column1",
+            values_table(next, 2, sessions)
+        ));
+    }
+    if !is_pg || parts.len() == 1 {
+        return parts.join("; ");
+    }
+    let last = parts.pop().unwrap_or_default();
+    let with: Vec<String> = parts.into_iter().enumerate().map(|(i, part)| format!("w{i} AS ({part})")).collect();
+    format!("WITH {} {last}", with.join(", "))
+}
+
+/// The body of a group of SCORM commits inside an open write transaction `$tx`: evaluates to
+/// `Result<Vec<Result<CommitAck, Error>>, Error>`, one answer per request in order.
+///
+/// Every session and SCO state of the group is read (and on PostgreSQL locked) in one query;
+/// the commits are then decided and applied one after the other in memory, each on the state
+/// the previous ones left (the same session may come twice). A logical refusal (unknown
+/// session, wrong token, superseded session, unreadable stored state) is that commit's answer
+/// and writes nothing. The accepted commits are written together: their xAPI statements in one
+/// `write_batches_in_tx!`, then `scorm_commits`, `scorm_sco_states` and `scorm_sessions` in one
+/// statement ([`group_writes_sql`]). Any other error fails the whole group (`Err`): the caller
+/// rolls back and, for a group of several, applies each commit on its own. With `BEGIN` and
+/// `COMMIT` a group costs 4 round trips (plus the statements' own when it has any), whatever
+/// its size.
+macro_rules! apply_commits_in_tx {
+    ($tx:ident, $is_pg:expr, $requests:expr, $stamp:expr) => {{
         let is_pg: bool = $is_pg;
-        let lock = if is_pg { " FOR UPDATE" } else { "" };
-        let session_id: &str = $session_id;
-        let token: &str = $token;
-        let batches: &[CommitBatchIn] = $batches;
-        let now: UnixMillis = $now;
+        let requests: &[ScormCommitRequest] = $requests;
         let stamp: &str = $stamp;
-        let outcome: Result<CommitAck, Error> = async {
-                let row: Option<(String, i64, String, String, bool, i64, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT registration_id, attempt, item_id, token_sha256, review, last_seq, xapi_context FROM scorm_sessions WHERE id = $1{lock}"
-                )))
-                .bind(session_id)
-                .fetch_optional(&mut *$tx)
-                .await?;
-                let Some((registration_id, attempt_no, item_id, hash, review, last_seq, xapi_context)) = row else {
-                    return Err(Error::NotFound { what: format!("session {session_id:?}") });
-                };
-                if hash != token_hash(token) {
-                    return Err(Error::NotFound { what: format!("session {session_id:?}") });
+        let outcome: Result<Vec<Result<CommitAck, Error>>, Error> = async {
+            let lock = if is_pg { " FOR UPDATE" } else { "" };
+            // 1. read every session of the group with its SCO state, in id order (the order
+            //    PostgreSQL locks them in)
+            let mut ids: Vec<&str> = requests.iter().map(|r| r.session_id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut sessions: HashMap<String, SessionRow> = HashMap::with_capacity(ids.len());
+            let mut scos: HashMap<ScoKey, ScoRow> = HashMap::with_capacity(ids.len());
+            type Joined = (String, String, i64, String, String, bool, i64, Option<String>, String, Option<String>);
+            for chunk in ids.chunks(GROUP_CHUNK) {
+                let n = padded(chunk.len());
+                let sql = format!(
+                    "SELECT s.id, s.registration_id, s.attempt, s.item_id, s.token_sha256, s.review, s.last_seq, s.xapi_context, \
+                     c.attempt_json, c.current_session_id \
+                     FROM scorm_sessions s JOIN scorm_sco_states c \
+                     ON c.registration_id = s.registration_id AND c.attempt = s.attempt AND c.item_id = s.item_id \
+                     WHERE s.id IN ({}) ORDER BY s.id{lock}",
+                    params_list(1, n)
+                );
+                let mut q = sqlx::query_as::<_, Joined>(sqlx::AssertSqlSafe(sql));
+                for i in 0..n {
+                    q = q.bind(chunk[i.min(chunk.len() - 1)]);
                 }
-                let mut ordered: Vec<&CommitBatchIn> = batches.iter().collect();
+                for (id, registration_id, attempt, item_id, token_sha256, review, last_seq, xapi_context, attempt_json, current) in
+                    q.fetch_all(&mut *$tx).await?
+                {
+                    scos.entry((registration_id.clone(), attempt, item_id.clone()))
+                        .or_insert(ScoRow { attempt_json, current_session_id: current, attempt: None });
+                    sessions.insert(
+                        id,
+                        SessionRow { registration_id, attempt, item_id, token_sha256, review, last_seq, xapi_context, moved: false },
+                    );
+                }
+            }
+            // sessions without a SCO state: review sessions of a SCO never launched for credit,
+            // and refusals (no such session, a newer attempt); rare
+            let missing: Vec<&str> = ids.iter().copied().filter(|id| !sessions.contains_key(*id)).collect();
+            type Plain = (String, String, i64, String, String, bool, i64, Option<String>);
+            for chunk in missing.chunks(GROUP_CHUNK) {
+                let n = padded(chunk.len());
+                let sql = format!(
+                    "SELECT id, registration_id, attempt, item_id, token_sha256, review, last_seq, xapi_context \
+                     FROM scorm_sessions WHERE id IN ({}) ORDER BY id{lock}",
+                    params_list(1, n)
+                );
+                let mut q = sqlx::query_as::<_, Plain>(sqlx::AssertSqlSafe(sql));
+                for i in 0..n {
+                    q = q.bind(chunk[i.min(chunk.len() - 1)]);
+                }
+                for (id, registration_id, attempt, item_id, token_sha256, review, last_seq, xapi_context) in q.fetch_all(&mut *$tx).await? {
+                    sessions.insert(
+                        id,
+                        SessionRow { registration_id, attempt, item_id, token_sha256, review, last_seq, xapi_context, moved: false },
+                    );
+                }
+            }
+
+            // 2. decide and apply each commit in memory, in arrival order
+            let mut answers: Vec<Result<CommitAck, Error>> = Vec::with_capacity(requests.len());
+            let mut commit_rows: Vec<CommitRow> = Vec::new();
+            let mut statement_batches: Vec<StatementBatch> = Vec::new();
+            for request in requests {
+                let session_id = request.session_id.as_str();
+                let Some(session) = sessions.get_mut(session_id).filter(|s| s.token_sha256 == token_hash(&request.token)) else {
+                    answers.push(Err(Error::NotFound { what: format!("session {session_id:?}") }));
+                    continue;
+                };
+                let mut ordered: Vec<&CommitBatchIn> = request.batches.iter().collect();
                 ordered.sort_by_key(|b| b.seq);
                 let mut todo: Vec<&CommitBatchIn> = Vec::new();
-                let mut next = last_seq + 1;
+                let mut next = session.last_seq + 1;
                 for b in ordered {
                     if b.seq < next {
                         continue; // already applied (a retry), or a duplicate in this request
@@ -371,55 +554,57 @@ macro_rules! apply_commit_in_tx {
                     todo.push(b);
                     next += 1;
                 }
-                if todo.is_empty() {
-                    return Ok(CommitAck {
-                        acked_seq: last_seq,
+                let Some(acked_seq) = todo.last().map(|b| b.seq) else {
+                    answers.push(Ok(CommitAck {
+                        acked_seq: session.last_seq,
                         applied: vec![],
                         refused: vec![],
                         terminated: false,
                         nav_request: None,
                         completion_reported: None,
                         statements_stored: 0,
-                    });
-                }
-                let acked_seq = todo.last().map(|b| b.seq).unwrap_or(last_seq);
-                if review {
-                    sqlx::query("UPDATE scorm_sessions SET last_seq = $1, updated_at = $2 WHERE id = $3")
-                        .bind(acked_seq)
-                        .bind(&stamp)
-                        .bind(session_id)
-                        .execute(&mut *$tx)
-                        .await?;
-                    let terminated = todo.iter().any(|b| b.calls.iter().any(|c| is_terminate(c)));
-                    return Ok(CommitAck {
+                    }));
+                    continue;
+                };
+                if session.review {
+                    session.last_seq = acked_seq;
+                    session.moved = true;
+                    answers.push(Ok(CommitAck {
                         acked_seq,
                         applied: todo.iter().map(|b| b.seq).collect(),
                         refused: vec![],
-                        terminated,
+                        terminated: todo.iter().any(|b| b.calls.iter().any(|c| is_terminate(c))),
                         nav_request: None,
                         completion_reported: None,
                         statements_stored: 0,
-                    });
+                    }));
+                    continue;
                 }
-                let state: Option<(String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT attempt_json, current_session_id FROM scorm_sco_states WHERE registration_id = $1 AND attempt = $2 AND item_id = $3{lock}"
-                )))
-                .bind(&registration_id)
-                .bind(attempt_no)
-                .bind(&item_id)
-                .fetch_optional(&mut *$tx)
-                .await?;
-                let Some((attempt_json, current)) = state else {
-                    return Err(Error::Conflict {
-                        what: format!("session {session_id} was superseded: a newer attempt of registration {registration_id}"),
-                    });
+                let key: ScoKey = (session.registration_id.clone(), session.attempt, session.item_id.clone());
+                let Some(sco) = scos.get_mut(&key) else {
+                    answers.push(Err(Error::Conflict {
+                        what: format!("session {session_id} was superseded: a newer attempt of registration {}", session.registration_id),
+                    }));
+                    continue;
                 };
-                if current.as_deref() != Some(session_id) {
-                    return Err(Error::Conflict {
-                        what: format!("session {session_id} was superseded: a newer launch of item {item_id:?}"),
-                    });
+                if sco.current_session_id.as_deref() != Some(session_id) {
+                    answers.push(Err(Error::Conflict {
+                        what: format!("session {session_id} was superseded: a newer launch of item {:?}", session.item_id),
+                    }));
+                    continue;
                 }
-                let mut attempt = Attempt::from_json(&attempt_json).map_err(json_error)?;
+                let attempt = match sco.attempt.take() {
+                    Some(attempt) => attempt,
+                    None => match Attempt::from_json(&sco.attempt_json) {
+                        Ok(attempt) => attempt,
+                        Err(e) => {
+                            answers.push(Err(json_error(e)));
+                            continue;
+                        }
+                    },
+                };
+                let attempt = sco.attempt.insert(attempt);
+                // from here on the commit is accepted: nothing below refuses it alone
                 let first_attempt_number = attempt.attempt_number();
                 let mut refused = Vec::new();
                 let mut applied = Vec::new();
@@ -429,7 +614,7 @@ macro_rules! apply_commit_in_tx {
                         let Some((method, args)) = call.split_first() else { continue };
                         let args: Vec<&str> = args.iter().map(String::as_str).collect();
                         let reply = match Call::from_method(method, &args) {
-                            Some(c) => attempt.handle(c, now),
+                            Some(c) => attempt.handle(c, request.now),
                             None => lms_rte::Reply { value: "false".into(), error: 101 },
                         };
                         if reply.error != 0 {
@@ -439,22 +624,16 @@ macro_rules! apply_commit_in_tx {
                     let produced = attempt.take_batches();
                     let changes: Vec<&(String, Option<String>)> = produced.iter().flat_map(|b| b.changes.iter()).collect();
                     let events: Vec<&lms_rte::RteEvent> = produced.iter().flat_map(|b| b.events.iter()).collect();
-                    let terminated = produced.iter().any(|b| b.terminated);
-                    sqlx::query(
-                        "INSERT INTO scorm_commits (session_id, seq, registration_id, item_id, calls_json, changes_json, events_json, terminated, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(session_id)
-                    .bind(batch.seq)
-                    .bind(&registration_id)
-                    .bind(&item_id)
-                    .bind(serde_json::to_string(&batch.calls).map_err(json_error)?)
-                    .bind(serde_json::to_string(&changes).map_err(json_error)?)
-                    .bind(serde_json::to_string(&events).map_err(json_error)?)
-                    .bind(terminated)
-                    .bind(&stamp)
-                    .execute(&mut *$tx)
-                    .await?;
+                    commit_rows.push(CommitRow {
+                        session_id,
+                        seq: batch.seq,
+                        registration_id: session.registration_id.clone(),
+                        item_id: session.item_id.clone(),
+                        calls_json: serde_json::to_string(&batch.calls).map_err(json_error)?,
+                        changes_json: serde_json::to_string(&changes).map_err(json_error)?,
+                        events_json: serde_json::to_string(&events).map_err(json_error)?,
+                        terminated: produced.iter().any(|b| b.terminated),
+                    });
                     applied.push(batch.seq);
                     all_produced.extend(produced);
                 }
@@ -462,39 +641,21 @@ macro_rules! apply_commit_in_tx {
                     .iter()
                     .flat_map(|b| b.events.iter())
                     .any(|e| matches!(e, lms_rte::RteEvent::Completed { .. } | lms_rte::RteEvent::Passed { .. }))
-                    .then(|| registration_id.clone());
+                    .then(|| session.registration_id.clone());
                 let mut statements_stored = 0;
-                if let Some(context) = &xapi_context {
+                if let Some(context) = &session.xapi_context {
                     let version = attempt.config().version;
-                    if let Some(batch) = scorm_statements(context, &registration_id, first_attempt_number, version, &all_produced) {
+                    if let Some(batch) = scorm_statements(context, &session.registration_id, first_attempt_number, version, &all_produced) {
                         statements_stored = batch.statements.len();
-                        let now_ms = chrono::Utc::now().timestamp_millis();
-                        let outcomes = write_batches_in_tx!($tx, is_pg, std::slice::from_ref(&batch), now_ms);
-                        if let Some(Err(error)) = outcomes.into_iter().next() {
-                            return Err(error);
-                        }
+                        statement_batches.push(batch);
                     }
                 }
-                sqlx::query(
-                    "UPDATE scorm_sco_states SET attempt_json = $1, updated_at = $2 WHERE registration_id = $3 AND attempt = $4 AND item_id = $5",
-                )
-                .bind(attempt.to_json())
-                .bind(&stamp)
-                .bind(&registration_id)
-                .bind(attempt_no)
-                .bind(&item_id)
-                .execute(&mut *$tx)
-                .await?;
-                sqlx::query("UPDATE scorm_sessions SET last_seq = $1, updated_at = $2 WHERE id = $3")
-                    .bind(acked_seq)
-                    .bind(&stamp)
-                    .bind(session_id)
-                    .execute(&mut *$tx)
-                    .await?;
+                session.last_seq = acked_seq;
+                session.moved = true;
                 if !refused.is_empty() {
                     tracing::warn!(session = session_id, refused = ?refused, "the browser accepted calls the run-time refuses");
                 }
-                Ok(CommitAck {
+                answers.push(Ok(CommitAck {
                     acked_seq,
                     applied,
                     refused,
@@ -502,7 +663,65 @@ macro_rules! apply_commit_in_tx {
                     nav_request: attempt.nav_request().map(str::to_string),
                     completion_reported,
                     statements_stored,
-                })
+                }));
+            }
+
+            // 3. write what the accepted commits changed
+            if !statement_batches.is_empty() {
+                let now_ms = chrono::Utc::now().timestamp_millis();
+                let outcomes = write_batches_in_tx!($tx, is_pg, &statement_batches, now_ms);
+                if let Some(error) = outcomes.into_iter().find_map(Result::err) {
+                    return Err(error);
+                }
+            }
+            let states: Vec<(&ScoKey, String)> = scos
+                .iter()
+                .filter_map(|(key, sco)| sco.attempt.as_ref().map(|a| (key, a.to_json())))
+                .collect();
+            let moved: Vec<(&str, i64)> =
+                sessions.iter().filter(|(_, s)| s.moved).map(|(id, s)| (id.as_str(), s.last_seq)).collect();
+            // one statement (one round trip) for all three tables; more only past GROUP_CHUNK rows
+            let rounds = [commit_rows.len(), states.len(), moved.len()].into_iter().max().unwrap_or(0).div_ceil(GROUP_CHUNK);
+            for round in 0..rounds {
+                let part = |len: usize| (round * GROUP_CHUNK).min(len)..((round + 1) * GROUP_CHUNK).min(len);
+                let (commits, states, moved) =
+                    (&commit_rows[part(commit_rows.len())], &states[part(states.len())], &moved[part(moved.len())]);
+                let (nc, ns, nm) = (padded_or_zero(commits.len()), padded_or_zero(states.len()), padded_or_zero(moved.len()));
+                let sql = group_writes_sql(is_pg, nc, ns, nm);
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(stamp);
+                for r in commits {
+                    q = q
+                        .bind(Some(r.session_id))
+                        .bind(Some(r.seq))
+                        .bind(Some(r.registration_id.as_str()))
+                        .bind(Some(r.item_id.as_str()))
+                        .bind(Some(r.calls_json.as_str()))
+                        .bind(Some(r.changes_json.as_str()))
+                        .bind(Some(r.events_json.as_str()))
+                        .bind(Some(r.terminated));
+                }
+                for _ in commits.len()..nc {
+                    q = q
+                        .bind(None::<&str>)
+                        .bind(None::<i64>)
+                        .bind(None::<&str>)
+                        .bind(None::<&str>)
+                        .bind(None::<&str>)
+                        .bind(None::<&str>)
+                        .bind(None::<&str>)
+                        .bind(None::<bool>);
+                }
+                for i in 0..ns {
+                    let ((registration_id, attempt, item_id), json) = &states[i.min(states.len() - 1)];
+                    q = q.bind(registration_id.as_str()).bind(*attempt).bind(item_id.as_str()).bind(json.as_str());
+                }
+                for i in 0..nm {
+                    let (id, last_seq) = moved[i.min(moved.len() - 1)];
+                    q = q.bind(id).bind(last_seq);
+                }
+                q.execute(&mut *$tx).await?;
+            }
+            Ok(answers)
         }
         .await;
         outcome
@@ -813,37 +1032,65 @@ impl Store {
         batches: &[CommitBatchIn],
         now: UnixMillis,
     ) -> Result<CommitAck, Error> {
-        let is_pg = matches!(self.db, Db::Postgres(_));
-        let stamp = now_text();
-        with_db!(&self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
-            let ack = apply_commit_in_tx!(tx, is_pg, session_id, token, batches, now, &stamp)?;
-            tx.commit().await?;
-            Ok(ack)
-        })
+        let request =
+            ScormCommitRequest { session_id: session_id.to_string(), token: token.to_string(), batches: batches.to_vec(), now };
+        let (_, outcome) = self.apply_scorm_group(std::slice::from_ref(&request)).await;
+        outcome?.pop().unwrap_or_else(|| Err(Error::Task("a SCORM commit got no answer".into())))
     }
 
     /// Several sessions' commits in **one** transaction (group commit: one disk flush for all),
-    /// each under its own savepoint, so one refused commit changes nothing of the others. The
-    /// outer error means the transaction failed and nothing was stored.
+    /// each decided on its own: a refused commit (unknown session, wrong token, superseded)
+    /// writes nothing and changes nothing of the others. When the group's transaction fails
+    /// after it began (a database error, a statement id taken by a different statement), each
+    /// commit is applied again in a transaction of its own, so one bad commit costs only its own
+    /// answer. The outer error means no transaction could be started and nothing was stored.
     pub async fn apply_scorm_commits(&self, requests: &[ScormCommitRequest]) -> Result<Vec<Result<CommitAck, Error>>, Error> {
+        let (began, outcome) = self.apply_scorm_group(requests).await;
+        let error = match outcome {
+            Ok(answers) => return Ok(answers),
+            Err(error) if !began => return Err(error),
+            Err(error) if requests.len() == 1 => return Ok(vec![Err(error)]),
+            Err(error) => error,
+        };
+        tracing::warn!(%error, commits = requests.len(), "a group of SCORM commits failed; applying them one by one");
+        let mut answers = Vec::with_capacity(requests.len());
+        let mut stopped: Option<String> = None;
+        for request in requests {
+            if let Some(message) = &stopped {
+                answers.push(Err(Error::Task(format!("storing the commit failed: {message}"))));
+                continue;
+            }
+            let (began, outcome) = self.apply_scorm_group(std::slice::from_ref(request)).await;
+            match outcome {
+                Ok(mut one) => answers.push(one.pop().unwrap_or_else(|| Err(Error::Task("a SCORM commit got no answer".into())))),
+                Err(error) => {
+                    if !began {
+                        // no transaction can be started: the others would wait for the same
+                        stopped = Some(error.to_string());
+                    }
+                    answers.push(Err(error));
+                }
+            }
+        }
+        Ok(answers)
+    }
+
+    /// One transaction for `requests` ([`apply_commits_in_tx!`]); `true` once it began.
+    async fn apply_scorm_group(&self, requests: &[ScormCommitRequest]) -> (bool, Result<Vec<Result<CommitAck, Error>>, Error>) {
         let is_pg = matches!(self.db, Db::Postgres(_));
         let stamp = now_text();
-        with_db!(&self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
-            let mut out = Vec::with_capacity(requests.len());
-            for r in requests {
-                sqlx::query("SAVEPOINT scorm_commit").execute(&mut *tx).await?;
-                let ack = apply_commit_in_tx!(tx, is_pg, &r.session_id, &r.token, &r.batches, r.now, &stamp);
-                if ack.is_err() {
-                    sqlx::query("ROLLBACK TO SAVEPOINT scorm_commit").execute(&mut *tx).await?;
-                }
-                sqlx::query("RELEASE SAVEPOINT scorm_commit").execute(&mut *tx).await?;
-                out.push(ack);
+        let mut began = false;
+        let outcome = with_db!(&self.db, |pool| {
+            async {
+                let mut tx = pool.begin_write().await?;
+                began = true;
+                let answers = apply_commits_in_tx!(tx, is_pg, requests, &stamp)?;
+                tx.commit().await?;
+                Ok(answers)
             }
-            tx.commit().await?;
-            Ok(out)
-        })
+            .await
+        });
+        (began, outcome)
     }
 }
 
@@ -952,3 +1199,4 @@ impl ScormCommitWriter {
         answer.await.map_err(|_| Error::Task("the SCORM commit writer has stopped".into()))?
     }
 }
+

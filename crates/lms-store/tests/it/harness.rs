@@ -49,6 +49,14 @@ impl TestDb {
         Some(TestDb { store, dir, postgres: Some((admin_url, name)) })
     }
 
+    /// The URL of the store's database, for a test that writes behind the store's back.
+    pub fn database_url(&self) -> String {
+        match &self.postgres {
+            Some((admin_url, name)) => with_database(admin_url, name),
+            None => format!("sqlite://{}", self.dir.path().join("lms.sqlite").display()),
+        }
+    }
+
     /// Closes the store and drops the PostgreSQL database.
     pub async fn finish(self) {
         self.store.close().await;

@@ -388,3 +388,101 @@ on_both!(group_commit_isolates_refused_commits, |store: Store, dir: PathBuf| asy
     assert!(matches!(stale, Err(Error::Conflict { .. })), "a superseded session: {stale:?}");
     assert_eq!(location(b).await.as_deref(), Some("b3"));
 });
+
+// A group holding the same session twice (its next batch, and a retry of one already applied),
+// an unknown session and a review session of a SCO never launched for credit: each is decided
+// on the state the commits before it in the group left.
+on_both!(group_commit_applies_in_order_within_the_group, |store: Store, dir: PathBuf| async move {
+    let package_id = setup(&store, &dir).await;
+    let a = registration(&store, &package_id, AfterCompletion::Review).await;
+    let r = registration(&store, &package_id, AfterCompletion::Review).await;
+    let sa = store.open_scorm_session(&a, "i1", LaunchKind::Normal, config(), None).await.unwrap();
+    let review = store.open_scorm_session(&r, "i1", LaunchKind::Review, config(), None).await.unwrap();
+    let request = |s: &lms_store::OpenedSession, b: CommitBatchIn| lms_store::ScormCommitRequest {
+        session_id: s.session_id.clone(),
+        token: s.token.clone(),
+        batches: vec![b],
+        now: UnixMillis(1_000),
+    };
+    let first = batch(1, &[&["Initialize", ""], &["SetValue", "cmi.location", "p1"], &["Commit", ""]]);
+    let second = batch(2, &[&["SetValue", "cmi.location", "p2"], &["Commit", ""]]);
+    let unknown = lms_store::ScormCommitRequest { session_id: "no-such-session".into(), ..request(&sa, second.clone()) };
+    let outcomes = store
+        .apply_scorm_commits(&[
+            request(&sa, first.clone()),
+            request(&sa, second.clone()),
+            request(&sa, first),
+            unknown,
+            request(&review, batch(1, &[&["Initialize", ""], &["SetValue", "cmi.location", "x"], &["Terminate", ""]])),
+        ])
+        .await
+        .unwrap();
+    let ack = |i: usize| outcomes[i].as_ref().map(|a| (a.acked_seq, a.applied.clone())).unwrap();
+    assert_eq!(ack(0), (1, vec![1]));
+    assert_eq!(ack(1), (2, vec![2]));
+    assert_eq!(ack(2), (2, vec![]), "a retry of an applied batch in the same group");
+    assert!(matches!(outcomes[3], Err(Error::NotFound { .. })), "{:?}", outcomes[3]);
+    assert_eq!(ack(4), (1, vec![1]));
+    assert!(outcomes[4].as_ref().unwrap().terminated);
+    assert_eq!(value(&store.scorm_sco_states(&a).await.unwrap()[0].attempt_json, "cmi.location").as_deref(), Some("p2"));
+    assert_eq!(store.scorm_commit_count(&a).await.unwrap(), 2);
+    assert_eq!(store.scorm_commit_count(&r).await.unwrap(), 0);
+    assert!(store.scorm_sco_states(&r).await.unwrap().is_empty(), "review stores no state");
+    // the sessions' sequence numbers were stored: the next batches continue from them
+    let ack = store.apply_scorm_commit(&sa.session_id, &sa.token, &[second], UnixMillis(2_000)).await.unwrap();
+    assert_eq!((ack.acked_seq, ack.applied.len()), (2, 0));
+    let ack =
+        store.apply_scorm_commit(&review.session_id, &review.token, &[batch(1, &[&["Commit", ""]])], UnixMillis(2_000)).await.unwrap();
+    assert_eq!((ack.acked_seq, ack.applied.len()), (1, 0));
+});
+
+/// A group whose transaction fails after it began (here: a commit row that already exists,
+/// written behind the store's back) is applied again commit by commit: only the commit that
+/// cannot be stored fails, and the others are stored.
+async fn failed_group_is_applied_commit_by_commit(store: Store, dir: PathBuf, url: String) {
+    use sqlx::Connection;
+    let package_id = setup(&store, &dir).await;
+    let a = registration(&store, &package_id, AfterCompletion::Review).await;
+    let b = registration(&store, &package_id, AfterCompletion::Review).await;
+    let sa = store.open_scorm_session(&a, "i1", LaunchKind::Normal, config(), None).await.unwrap();
+    let sb = store.open_scorm_session(&b, "i1", LaunchKind::Normal, config(), None).await.unwrap();
+    let sql = "INSERT INTO scorm_commits (session_id, seq, registration_id, item_id, calls_json, changes_json, events_json, terminated, created_at) \
+               VALUES ($1, 1, $2, 'i1', '[]', '[]', '[]', false, 'x')";
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(sql).bind(&sb.session_id).bind(&b).execute(&mut conn).await.unwrap();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query(sql).bind(&sb.session_id).bind(&b).execute(&mut conn).await.unwrap();
+    }
+    let request = |s: &lms_store::OpenedSession, loc: &str| lms_store::ScormCommitRequest {
+        session_id: s.session_id.clone(),
+        token: s.token.clone(),
+        batches: vec![batch(1, &[&["Initialize", ""], &["SetValue", "cmi.location", loc], &["Commit", ""]])],
+        now: UnixMillis(1_000),
+    };
+    let outcomes = store.apply_scorm_commits(&[request(&sa, "a1"), request(&sb, "b1")]).await.unwrap();
+    assert_eq!(outcomes[0].as_ref().unwrap().applied, vec![1]);
+    assert!(outcomes[1].as_ref().is_err_and(|e| e.is_unique_violation()), "{:?}", outcomes[1]);
+    assert_eq!(value(&store.scorm_sco_states(&a).await.unwrap()[0].attempt_json, "cmi.location").as_deref(), Some("a1"));
+    assert_eq!(value(&store.scorm_sco_states(&b).await.unwrap()[0].attempt_json, "cmi.location"), None);
+    // the failed commit was not acknowledged: its session still expects batch 1
+    let retry = store.apply_scorm_commit(&sb.session_id, &sb.token, &request(&sb, "b1").batches, UnixMillis(2_000)).await;
+    assert!(retry.is_err_and(|e| e.is_unique_violation()));
+}
+
+mod failed_group_is_applied_commit_by_commit {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let db = crate::harness::TestDb::sqlite().await;
+        super::failed_group_is_applied_commit_by_commit(db.store.clone(), db.dir.path().to_path_buf(), db.database_url()).await;
+        db.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(db) = crate::harness::TestDb::postgres().await else { return };
+        super::failed_group_is_applied_commit_by_commit(db.store.clone(), db.dir.path().to_path_buf(), db.database_url()).await;
+        db.finish().await;
+    }
+}
