@@ -32,6 +32,7 @@ mod history;
 mod layout;
 mod model;
 mod placeholder;
+mod qr;
 mod render;
 mod sample;
 mod template;
@@ -49,6 +50,7 @@ pub use history::{MAX_HISTORY_ENTRIES, render_history};
 pub use model::{
     Certificate, HistoryEntry, Language, MAX_DATES, MAX_FIELD_CHARS, MAX_URL_BYTES, Person,
 };
+pub use qr::verification_qr;
 pub use render::render;
 pub use sample::{
     SAMPLE_NAME, SAMPLE_SIGNATURE_PNG, sample_certificate, sample_history, sample_issued_at,

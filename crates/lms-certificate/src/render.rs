@@ -357,17 +357,7 @@ fn draw_qr(
     size: f32,
     color: Color,
 ) -> Result<(), Error> {
-    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| Error::InvalidField {
-            field: "verification_url",
-            reason: format!("cannot be encoded as a QR code: {e}"),
-        })?;
-    let modules = code.width();
-    let dark: Vec<bool> = code
-        .to_colors()
-        .into_iter()
-        .map(|c| c == qrcode::Color::Dark)
-        .collect();
+    let (modules, dark) = crate::qr::verification_qr(url)?;
     // Four modules of quiet zone on every side, inside the placement square. The path is
     // written in module units (small integers) under a scaling transform: a third of the
     // content-stream bytes of absolute coordinates, so less to compress per certificate.
