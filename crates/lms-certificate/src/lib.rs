@@ -21,8 +21,10 @@
 //! - [`sample_certificate`], [`sample_history`]: sample data for `lms certificates sample`.
 //!
 //! Fonts: DejaVu Sans/Serif (Bitstream Vera licence, `fonts/LICENSE-DejaVu.txt`), embedded as
-//! subsets. The XMP metadata holds title, language, dates, issuer and the verification code;
-//! the personnel number only if [`Template::metadata_includes_personnel_number`] is set.
+//! subsets, without TrueType hinting and glyph names (the name table, with the copyright and
+//! licence, is kept). The XMP metadata holds title, language, dates, issuer and the
+//! verification code; the personnel number only if
+//! [`Template::metadata_includes_personnel_number`] is set.
 
 mod batch;
 mod builtin;
@@ -35,6 +37,7 @@ mod placeholder;
 mod qr;
 mod render;
 mod sample;
+mod sfnt;
 mod template;
 
 /// The `chrono` version used in this API (`DateTime<Utc>`, `NaiveDate`).

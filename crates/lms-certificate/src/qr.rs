@@ -73,13 +73,20 @@ fn modules(data: &[u8]) -> Result<(usize, Vec<bool>), QrError> {
 /// - `#.###.#` with four light modules (or the symbol's edge) before it or after it, in a
 ///   row or column: 40 each, less 360 per direction (the finder patterns themselves);
 /// - balance: |dark × 200 / all − 100| (integer division).
+///
+/// The loops do not branch on single modules (they are close to random, so such branches are
+/// mispredicted about half the time); only a finder-like pattern, which is rare, branches.
 fn penalty(dark: &[bool], width: usize) -> i64 {
-    let transposed: Vec<bool> = (0..width * width)
-        .map(|i| dark[(i % width) * width + i / width])
-        .collect();
+    let rows: Vec<u8> = dark.iter().map(|&d| u8::from(d)).collect();
+    let mut columns = vec![0u8; rows.len()];
+    for (y, row) in rows.chunks_exact(width).enumerate() {
+        for (x, &module) in row.iter().enumerate() {
+            columns[x * width + y] = module;
+        }
+    }
     let mut score: i64 = 0;
-    // Rules 1 and 3 on every row, then on every column (the rows of the transposed symbol).
-    for grid in [dark, &transposed] {
+    // Rules 1 and 3 on every row, then on every column.
+    for grid in [&rows, &columns] {
         let mut finder: i64 = 0;
         for line in grid.chunks_exact(width) {
             score += runs_penalty(line);
@@ -88,51 +95,49 @@ fn penalty(dark: &[bool], width: usize) -> i64 {
         score += finder - 360;
     }
     // Rule 2.
-    for (row, below) in dark
+    for (row, below) in rows
         .chunks_exact(width)
-        .zip(dark.chunks_exact(width).skip(1))
+        .zip(rows.chunks_exact(width).skip(1))
     {
         for x in 0..width - 1 {
             let c = row[x];
-            if row[x + 1] == c && below[x] == c && below[x + 1] == c {
-                score += 3;
-            }
+            let same = (row[x + 1] == c) & (below[x] == c) & (below[x + 1] == c);
+            score += 3 * i64::from(same);
         }
     }
     // Rule 4.
-    let dark_count = dark.iter().filter(|d| **d).count();
-    let ratio = (dark_count * 200 / dark.len().max(1)) as i64;
+    let dark_count: usize = rows.iter().map(|&m| usize::from(m)).sum();
+    let ratio = (dark_count * 200 / rows.len().max(1)) as i64;
     score + (ratio - 100).abs()
 }
 
 /// Rule 1 on one line: 3 + n for each run of 5 + n modules of one colour.
-fn runs_penalty(line: &[bool]) -> i64 {
+fn runs_penalty(line: &[u8]) -> i64 {
     let mut score = 0;
     let mut run = 1i64;
-    for k in 1..=line.len() {
-        if k < line.len() && line[k] == line[k - 1] {
-            run += 1;
-        } else {
-            if run >= 5 {
-                score += run - 2;
-            }
-            run = 1;
-        }
+    for k in 1..line.len() {
+        let same = i64::from(line[k] == line[k - 1]);
+        // A run ends where the colour changes: it counts if it is 5 or longer.
+        score += (1 - same) * i64::from(run >= 5) * (run - 2);
+        run = same * run + 1;
     }
-    score
+    score + i64::from(run >= 5) * (run - 2)
 }
 
 /// Rule 3 on one line: 40 for each `#.###.#` with four light modules (or the edge) before or
-/// after it.
-fn finder_penalty(line: &[bool]) -> i64 {
-    const PATTERN: [bool; 7] = [true, false, true, true, true, false, true];
+/// after it. The last seven modules are kept as the low bits of `window`.
+fn finder_penalty(line: &[u8]) -> i64 {
+    const PATTERN: u32 = 0b101_1101;
     let mut score = 0;
-    for (j, window) in line.windows(7).enumerate() {
-        if window != PATTERN {
+    let mut window = 0u32;
+    for (k, &module) in line.iter().enumerate() {
+        window = ((window << 1) | u32::from(module)) & 0x7f;
+        if k < 6 || window != PATTERN {
             continue;
         }
-        let light_before = !line[j.saturating_sub(4)..j].contains(&true);
-        let light_after = !line[j + 7..(j + 11).min(line.len())].contains(&true);
+        let j = k - 6;
+        let light_before = !line[j.saturating_sub(4)..j].contains(&1);
+        let light_after = !line[j + 7..(j + 11).min(line.len())].contains(&1);
         if light_before || light_after {
             score += 40;
         }
