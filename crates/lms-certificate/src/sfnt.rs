@@ -179,7 +179,7 @@ fn strip_glyph(glyph: &[u8], out: &mut Vec<u8>) -> Option<()> {
 /// Writes an sfnt file: directory (tables sorted by tag), 4-byte aligned tables, table
 /// checksums and `head.checkSumAdjustment`.
 fn assemble(version: u32, mut tables: Vec<([u8; 4], Vec<u8>)>) -> Vec<u8> {
-    tables.sort_by(|a, b| a.0.cmp(&b.0));
+    tables.sort_by_key(|a| a.0);
     let count = tables.len();
     let power = if count == 0 { 0 } else { count.ilog2() };
     let search_range = (1usize << power) * 16;
