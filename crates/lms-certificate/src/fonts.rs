@@ -82,7 +82,10 @@ impl Face {
         if fast[usize::from(b'A')].is_none() {
             return Err(bad("font has no glyph for 'A' (not a text font?)".into()));
         }
-        let font = Font::new(data.into(), 0).ok_or_else(|| bad("krilla cannot read it".into()))?;
+        // Embedded without hinting and glyph names (see `sfnt`); layout used the font as given.
+        let embedded = crate::sfnt::without_hinting(&data).map_or(data, Arc::new);
+        let font =
+            Font::new(embedded.into(), 0).ok_or_else(|| bad("krilla cannot read it".into()))?;
         Ok(Face {
             font,
             fast: fast.into(),
@@ -160,7 +163,9 @@ impl Fonts {
 
     /// Fonts from TrueType/OpenType bytes. The fonts must allow embedding (PDF/A) and should
     /// cover the characters used (missing ones are reported by `render` as
-    /// [`Error::MissingGlyph`]).
+    /// [`Error::MissingGlyph`]). TrueType fonts are embedded without their hinting
+    /// instructions and glyph names (outlines, metrics and names are kept): smaller files,
+    /// faster to write.
     pub fn from_ttf(
         sans: Vec<u8>,
         sans_bold: Vec<u8>,

@@ -21,8 +21,10 @@
 //! - [`sample_certificate`], [`sample_history`]: sample data for `lms certificates sample`.
 //!
 //! Fonts: DejaVu Sans/Serif (Bitstream Vera licence, `fonts/LICENSE-DejaVu.txt`), embedded as
-//! subsets. The XMP metadata holds title, language, dates, issuer and the verification code;
-//! the personnel number only if [`Template::metadata_includes_personnel_number`] is set.
+//! subsets, without TrueType hinting and glyph names (the name table, with the copyright and
+//! licence, is kept). The XMP metadata holds title, language, dates, issuer and the
+//! verification code; the personnel number only if
+//! [`Template::metadata_includes_personnel_number`] is set.
 
 mod batch;
 mod builtin;
@@ -32,8 +34,10 @@ mod history;
 mod layout;
 mod model;
 mod placeholder;
+mod qr;
 mod render;
 mod sample;
+mod sfnt;
 mod template;
 
 /// The `chrono` version used in this API (`DateTime<Utc>`, `NaiveDate`).
@@ -49,6 +53,7 @@ pub use history::{MAX_HISTORY_ENTRIES, render_history};
 pub use model::{
     Certificate, HistoryEntry, Language, MAX_DATES, MAX_FIELD_CHARS, MAX_URL_BYTES, Person,
 };
+pub use qr::verification_qr;
 pub use render::render;
 pub use sample::{
     SAMPLE_NAME, SAMPLE_SIGNATURE_PNG, sample_certificate, sample_history, sample_issued_at,

@@ -311,44 +311,6 @@ pub(crate) fn draw_image(
     Ok(height_mm)
 }
 
-/// Covers the dark modules with rectangles `(column, row, width, height)`: horizontal runs,
-/// each extended downwards while the rows below have the same run.
-fn qr_rectangles(dark: &[bool], modules: usize) -> Vec<(usize, usize, usize, usize)> {
-    let mut used = vec![false; dark.len()];
-    let mut rectangles = Vec::new();
-    for row in 0..modules {
-        let mut column = 0;
-        while column < modules {
-            let at = row * modules + column;
-            if !dark[at] || used[at] {
-                column += 1;
-                continue;
-            }
-            let start = column;
-            while column < modules && dark[row * modules + column] && !used[row * modules + column]
-            {
-                column += 1;
-            }
-            let same_run = |r: usize| {
-                (start..column).all(|c| dark[r * modules + c] && !used[r * modules + c])
-                    && (start == 0 || !dark[r * modules + start - 1])
-                    && (column == modules || !dark[r * modules + column])
-            };
-            let mut height = 1;
-            while row + height < modules && same_run(row + height) {
-                height += 1;
-            }
-            for r in row..row + height {
-                for c in start..column {
-                    used[r * modules + c] = true;
-                }
-            }
-            rectangles.push((start, row, column - start, height));
-        }
-    }
-    rectangles
-}
-
 fn draw_qr(
     surface: &mut Surface<'_>,
     url: &str,
@@ -357,22 +319,12 @@ fn draw_qr(
     size: f32,
     color: Color,
 ) -> Result<(), Error> {
-    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| Error::InvalidField {
-            field: "verification_url",
-            reason: format!("cannot be encoded as a QR code: {e}"),
-        })?;
-    let modules = code.width();
-    let dark: Vec<bool> = code
-        .to_colors()
-        .into_iter()
-        .map(|c| c == qrcode::Color::Dark)
-        .collect();
+    let (modules, dark) = crate::qr::verification_qr(url)?;
     // Four modules of quiet zone on every side, inside the placement square. The path is
     // written in module units (small integers) under a scaling transform: a third of the
     // content-stream bytes of absolute coordinates, so less to compress per certificate.
     let module = size / (modules + 8) as f32;
-    let runs = qr_rectangles(&dark, modules);
+    let outlines = crate::qr::dark_outlines(&dark, modules);
     surface.push_transform(&Transform::from_row(
         module,
         0.0,
@@ -382,11 +334,14 @@ fn draw_qr(
         y + 4.0 * module,
     ));
     fill_path(surface, color, |builder| {
-        for (column, row, width, height) in runs {
-            if let Some(rect) =
-                Rect::from_xywh(column as f32, row as f32, width as f32, height as f32)
-            {
-                builder.push_rect(rect);
+        for outline in &outlines {
+            let mut corners = outline.iter().map(|&(x, y)| (f32::from(x), f32::from(y)));
+            if let Some((x, y)) = corners.next() {
+                builder.move_to(x, y);
+                for (x, y) in corners {
+                    builder.line_to(x, y);
+                }
+                builder.close();
             }
         }
     });

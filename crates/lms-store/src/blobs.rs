@@ -85,6 +85,12 @@ impl BlobStore {
     pub fn root(&self) -> &Path {
         &self.root
     }
+
+    /// A new, empty scratch file in the store's `tmp/` (read and write), with its path. The
+    /// caller removes it.
+    pub(crate) fn scratch_file(&self) -> Result<(File, PathBuf), Error> {
+        scratch_in(&self.root.join("tmp"))
+    }
 }
 
 pub(crate) fn valid_sha256(text: &str) -> bool {
@@ -92,10 +98,18 @@ pub(crate) fn valid_sha256(text: &str) -> bool {
 }
 
 fn tempfile_in(dir: &Path) -> Result<(File, PathBuf), Error> {
+    new_file_in(dir, "upload", false)
+}
+
+fn scratch_in(dir: &Path) -> Result<(File, PathBuf), Error> {
+    new_file_in(dir, "scratch", true)
+}
+
+fn new_file_in(dir: &Path, prefix: &str, read: bool) -> Result<(File, PathBuf), Error> {
     for _ in 0..16 {
-        let name = format!("upload-{}", uuid::Uuid::new_v4().simple());
+        let name = format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
         let path = dir.join(name);
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        match std::fs::OpenOptions::new().read(read).write(true).create_new(true).open(&path) {
             Ok(file) => return Ok((file, path)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(Error::Io { path, source: e }),

@@ -133,3 +133,56 @@ fn most_neighbour_swaps_are_caught() {
         "only {caught} of {swaps} swaps caught"
     );
 }
+
+/// The QR symbol printed on certificates is exactly the one `qrcode` makes on its own
+/// (same mask choice), for URLs of every length a certificate allows and several kinds of
+/// content (byte, alphanumeric and numeric segments, so many versions and all masks occur).
+#[test]
+fn verification_qr_is_the_symbol_qrcode_makes() {
+    let mut masks_seen = std::collections::BTreeSet::new();
+    let mut widths_seen = std::collections::BTreeSet::new();
+    for i in 0..600usize {
+        let code = verification_code(format!("qr seed {i}").as_bytes()).expect("code");
+        let url = match i % 4 {
+            0 => format!("https://lms.example.org/verify/{code}"),
+            1 => format!("HTTPS://LMS.EXAMPLE.ORG/VERIFY/{code}"),
+            2 => format!(
+                "https://lms.example.org/{}/verify/{code}",
+                "x".repeat(i % 200)
+            ),
+            _ => format!(
+                "{}{}",
+                "0123456789".repeat(i % 25 + 1),
+                &code[..(i % 19) + 1]
+            ),
+        };
+        let url = &url[..url.len().min(MAX_URL_BYTES)];
+        let (width, dark) = verification_qr(url).expect("encodable");
+        let reference =
+            qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+                .expect("encodable");
+        assert_eq!(width, reference.width(), "{url}");
+        let expected: Vec<bool> = reference
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect();
+        assert!(
+            dark == expected,
+            "{url}: modules differ from qrcode's symbol"
+        );
+        widths_seen.insert(width);
+        // The mask is encoded in the format bits next to the top-left finder (row 8, columns 2–4).
+        masks_seen.insert((
+            dark[8 * width + 2],
+            dark[8 * width + 3],
+            dark[8 * width + 4],
+        ));
+    }
+    assert!(widths_seen.len() >= 5, "versions covered: {widths_seen:?}");
+    assert_eq!(
+        masks_seen.len(),
+        8,
+        "not every mask was chosen at least once"
+    );
+}

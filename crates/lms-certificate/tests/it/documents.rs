@@ -487,12 +487,17 @@ fn custom_template_from_json_renders_its_own_images_and_text() {
 
 /// About 1 in 256 Flate streams ends with a carriage return, which validators misread as part
 /// of the end-of-line marker (wrong /Length). `render` detects that and re-renders with
-/// ASCII-hex encoded streams; over 200 certificates the fallback must happen and be valid.
+/// ASCII-hex encoded streams. At least 200 certificates are rendered, and more (up to 3,000)
+/// until the fallback has happened: it must happen and be valid. (Which names trigger it
+/// depends on every byte of the streams, so it is searched for, not fixed.)
 #[test]
 fn no_stream_ends_ambiguously_and_the_hex_fallback_is_valid() {
     let template = Template::builtin(Language::German, Orientation::Portrait);
     let mut fallbacks = 0;
-    for i in 0..200 {
+    for i in 0..3000 {
+        if i >= 200 && fallbacks > 0 {
+            break;
+        }
         let name = format!("Prüfling Nr. {i} Weiß");
         let pdf = render(&sample_certificate(Some(&name)), &template, &fonts(), sample_issued_at())
             .expect("render");
@@ -505,5 +510,5 @@ fn no_stream_ends_ambiguously_and_the_hex_fallback_is_valid() {
             check_pdf("certificate-hex-fallback", &pdf, &[&name]);
         }
     }
-    assert!(fallbacks > 0, "200 certificates should include at least one hex fallback");
+    assert!(fallbacks > 0, "3,000 certificates should include at least one hex fallback");
 }

@@ -4,8 +4,8 @@
 //! Memory stays flat: requests are prepared a few at a time, rendered on worker threads
 //! (never on the async runtime's threads), each PDF is written to the blob store and into the
 //! zip and then dropped; the zip goes to any `Write` (a file, or a channel feeding an HTTP
-//! body) without seeking. Only the small metadata records are kept for `metadata.json` and
-//! `metadata.csv`, written last.
+//! body) without seeking. The metadata records for `metadata.json` and `metadata.csv`, written
+//! last, are spooled to a scratch file in the blob store's `tmp/`, not held in memory.
 //!
 //! # The export format
 //!
@@ -102,7 +102,7 @@ pub struct ExportReport {
     pub histories: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 struct MetadataRecord {
     file: String,
     personnel_number: String,
@@ -204,10 +204,93 @@ fn zip_time(at: DateTime<Utc>) -> zip::DateTime {
     .unwrap_or_default()
 }
 
-/// The zip being written, and the metadata collected on the way.
+/// The metadata records of a zip being written, one JSON line each in a scratch file of the
+/// blob store (removed on drop): `metadata.json` and `metadata.csv` come last, and holding
+/// every record until then would make memory grow with the number of certificates.
+struct Spool {
+    path: std::path::PathBuf,
+    writer: std::io::BufWriter<std::fs::File>,
+    count: u64,
+}
+
+impl Spool {
+    fn new(blobs: &crate::BlobStore) -> Result<Spool, Error> {
+        let (file, path) = blobs.scratch_file()?;
+        Ok(Spool { path, writer: std::io::BufWriter::with_capacity(64 * 1024, file), count: 0 })
+    }
+
+    fn io(&self) -> impl Fn(std::io::Error) -> Error + '_ {
+        move |source| Error::Io { path: self.path.clone(), source }
+    }
+
+    fn push(&mut self, record: &MetadataRecord) -> Result<(), Error> {
+        serde_json::to_writer(&mut self.writer, record).map_err(zip_error)?;
+        self.writer.write_all(b"\n").map_err(self.io())?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Calls `each` with every record, in the order they were pushed.
+    fn for_each(&mut self, mut each: impl FnMut(MetadataRecord) -> Result<(), Error>) -> Result<(), Error> {
+        use std::io::{BufRead, Seek};
+        self.writer.flush().map_err(self.io())?;
+        let mut file = self.writer.get_ref();
+        file.seek(std::io::SeekFrom::Start(0)).map_err(self.io())?;
+        let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
+        let mut line = String::new();
+        for _ in 0..self.count {
+            line.clear();
+            reader.read_line(&mut line).map_err(self.io())?;
+            let record: MetadataRecord =
+                serde_json::from_str(&line).map_err(|e| Error::Task(format!("reading back the metadata of the zip: {e}")))?;
+            each(record)?;
+        }
+        // Further records are appended at the end.
+        file.seek(std::io::SeekFrom::End(0)).map_err(self.io())?;
+        Ok(())
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Writes `metadata.json`: exactly what `serde_json::to_vec_pretty` gives for
+/// `{"format": "lms-certificates/1", "generated_at": …, "certificates": [record…]}`, but
+/// one record at a time.
+fn write_metadata_json(out: &mut dyn Write, generated_at: &str, spool: &mut Spool) -> Result<(), Error> {
+    let mut head = b"{\n  \"format\": \"lms-certificates/1\",\n  \"generated_at\": ".to_vec();
+    serde_json::to_writer(&mut head, generated_at).map_err(zip_error)?;
+    head.extend_from_slice(b",\n  \"certificates\": [");
+    out.write_all(&head).map_err(zip_error)?;
+    let mut first = true;
+    let mut buffer = Vec::new();
+    spool.for_each(|record| {
+        // A record inside the array is indented by two levels (four spaces); JSON strings
+        // never hold a raw line break, so every line break is the printer's.
+        buffer.clear();
+        buffer.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+        first = false;
+        let at = buffer.len();
+        serde_json::to_writer_pretty(&mut buffer, &record).map_err(zip_error)?;
+        let pretty = buffer.split_off(at);
+        for (i, line) in pretty.split(|b| *b == b'\n').enumerate() {
+            if i > 0 {
+                buffer.extend_from_slice(b"\n    ");
+            }
+            buffer.extend_from_slice(line);
+        }
+        out.write_all(&buffer).map_err(zip_error)
+    })?;
+    out.write_all(if first { b"]\n}" } else { b"\n  ]\n}" }).map_err(zip_error)
+}
+
+/// The zip being written, and the metadata collected on the way (spooled to disk).
 struct ZipOut<W: Write> {
     zip: zip::ZipWriter<zip::write::StreamWriter<W>>,
-    records: Vec<MetadataRecord>,
+    records: Spool,
     generated_at: DateTime<Utc>,
 }
 
@@ -216,8 +299,8 @@ fn zip_error(e: impl std::fmt::Display) -> Error {
 }
 
 impl<W: Write> ZipOut<W> {
-    fn new(out: W, generated_at: DateTime<Utc>) -> Self {
-        ZipOut { zip: zip::ZipWriter::new_stream(out), records: Vec::new(), generated_at }
+    fn new(out: W, generated_at: DateTime<Utc>, blobs: &crate::BlobStore) -> Result<Self, Error> {
+        Ok(ZipOut { zip: zip::ZipWriter::new_stream(out), records: Spool::new(blobs)?, generated_at })
     }
 
     fn start(&mut self, name: &str, at: DateTime<Utc>, compress: bool) -> Result<(), Error> {
@@ -230,8 +313,7 @@ impl<W: Write> ZipOut<W> {
         let file = certificate_file(issued);
         self.start(&file, issued.issued_at, false)?;
         std::io::copy(pdf, &mut self.zip).map_err(zip_error)?;
-        self.records.push(MetadataRecord::new(file, issued));
-        Ok(())
+        self.records.push(&MetadataRecord::new(file, issued))
     }
 
     fn add_file(&mut self, name: &str, bytes: &[u8], compress: bool) -> Result<(), Error> {
@@ -240,23 +322,15 @@ impl<W: Write> ZipOut<W> {
     }
 
     fn finish(mut self) -> Result<(), Error> {
-        let json = serde_json::json!({
-            "format": "lms-certificates/1",
-            "generated_at": ts_text(self.generated_at),
-            "certificates": self.records,
-        });
-        let json = serde_json::to_vec_pretty(&json).map_err(zip_error)?;
         let generated_at = self.generated_at;
         self.start("metadata.json", generated_at, true)?;
-        self.zip.write_all(&json).map_err(zip_error)?;
-        let mut csv = csv::Writer::from_writer(Vec::new());
-        csv.write_record(METADATA_CSV_COLUMNS).map_err(zip_error)?;
-        for record in &self.records {
-            csv.write_record(record.csv_fields()).map_err(zip_error)?;
-        }
-        let csv = csv.into_inner().map_err(zip_error)?;
+        write_metadata_json(&mut self.zip, &ts_text(generated_at), &mut self.records)?;
         self.start("metadata.csv", generated_at, true)?;
-        self.zip.write_all(&csv).map_err(zip_error)?;
+        let mut csv = csv::Writer::from_writer(&mut self.zip);
+        csv.write_record(METADATA_CSV_COLUMNS).map_err(zip_error)?;
+        self.records.for_each(|record| csv.write_record(record.csv_fields()).map_err(zip_error))?;
+        csv.flush().map_err(zip_error)?;
+        drop(csv);
         let mut out = self.zip.finish().map_err(zip_error)?;
         out.flush().map_err(zip_error)
     }
@@ -318,6 +392,7 @@ impl Store {
             let job_rx = Mutex::new(job_rx);
             let fonts = Fonts::builtin();
             let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Done>(workers.get() * 2);
+            let mut zip = ZipOut::new(out, now, &blobs)?;
             std::thread::scope(|scope| {
                 for _ in 0..workers.get() {
                     let done_tx = done_tx.clone();
@@ -337,7 +412,6 @@ impl Store {
                     });
                 }
                 drop(done_tx);
-                let mut zip = ZipOut::new(out, now);
                 let (mut issued, mut existing, mut failed) = (0u64, 0u64, Vec::new());
                 let mut written = 0u64;
                 let mut result = Ok(());
@@ -549,7 +623,7 @@ impl Store {
                     progress(done, total);
                 }
             };
-            let mut zip = ZipOut::new(out, now);
+            let mut zip = ZipOut::new(out, now, &blobs)?;
             for issued in &certificates {
                 let path = blobs.path_of(&issued.pdf_sha256);
                 let mut file = std::fs::File::open(&path).map_err(Error::io(&path))?;

@@ -408,6 +408,12 @@ on_both!(batch_and_export, |store: Store, _dir: PathBuf| async move {
     let json: serde_json::Value = serde_json::from_slice(&entries.iter().find(|(n, _)| n == "metadata.json").unwrap().1).unwrap();
     assert_eq!(json["format"], "lms-certificates/1");
     assert_eq!(json["certificates"].as_array().unwrap().len(), 4);
+    // metadata.json is written one record at a time, yet it is exactly serde_json's pretty
+    // printing of its content, keys in the documented order.
+    let raw = &entries.iter().find(|(n, _)| n == "metadata.json").unwrap().1;
+    assert_eq!(&serde_json::to_vec_pretty(&json).unwrap(), raw);
+    assert_eq!(json.as_object().unwrap().keys().collect::<Vec<_>>(), ["format", "generated_at", "certificates"]);
+    assert_eq!(json["certificates"][0].as_object().unwrap().keys().next().unwrap(), "file");
 
     // Export for one person, with the training history.
     let manual = ManualCertificate {
@@ -452,6 +458,21 @@ on_both!(batch_and_export, |store: Store, _dir: PathBuf| async move {
     assert!(store.export_certificates(&bad, now(), Vec::new(), None).await.is_err());
     let history_pdf = store.training_history_pdf("P1", now()).await.unwrap();
     check_pdf("training history (direct)", &history_pdf, &[HOLDER]);
+
+    // An export with nothing in it still has both metadata files, with no records.
+    let sink = SharedVec(std::sync::Arc::new(std::sync::Mutex::new(Vec::new())));
+    let none = ExportFilter { from: Some(day(2020, 1, 1)), to: Some(day(2020, 1, 2)), ..Default::default() };
+    assert_eq!(store.export_certificates(&none, now(), sink.clone(), None).await.unwrap().certificates, 0);
+    let entries = read_zip(sink.0.lock().unwrap().clone());
+    let raw = &entries.iter().find(|(n, _)| n == "metadata.json").unwrap().1;
+    let json: serde_json::Value = serde_json::from_slice(raw).unwrap();
+    assert_eq!(json["certificates"], serde_json::json!([]));
+    assert_eq!(&serde_json::to_vec_pretty(&json).unwrap(), raw);
+    let csv = &entries.iter().find(|(n, _)| n == "metadata.csv").unwrap().1;
+    assert_eq!(String::from_utf8(csv.clone()).unwrap(), format!("{}\n", METADATA_CSV_COLUMNS.join(",")));
+    // The metadata was spooled to scratch files; none is left behind.
+    let scratch = std::fs::read_dir(store.blobs().root().join("tmp")).unwrap().count();
+    assert_eq!(scratch, 0, "files left in the blob store's tmp/");
 });
 
 /// A `Write` the test can read after the store is done with it.
