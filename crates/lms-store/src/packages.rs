@@ -68,9 +68,10 @@ pub struct PackageFile {
 
 /// What the write transaction of [`Store::record_package`] did.
 enum Recorded {
+    /// Stored as this version.
     New(i64),
-    /// The same content is stored already, as this package.
-    Duplicate(String),
+    /// The same content is stored already.
+    Duplicate,
 }
 
 struct Extracted {
@@ -142,20 +143,34 @@ impl Store {
         let result: Result<Recorded, sqlx::Error> = with_db!(&self.db, |pool| {
             async {
                 let mut tx = pool.begin_write().await?;
-                let (existing, max_version): (Option<String>, Option<i64>) = sqlx::query_as(
-                    "SELECT (SELECT id FROM packages WHERE content_sha256 = $1), (SELECT MAX(version) FROM packages WHERE course_key = $2)",
+                // The version row first: its number follows the course's latest version, and
+                // an upload whose content is already stored inserts nothing.
+                let inserted: Option<(i64,)> = sqlx::query_as(
+                    "INSERT INTO packages (id, course_key, version, standard, title, identifier, content_sha256, launch_path, model_json, diagnostics_json, n_files, total_size, uploaded_by, created_at) \
+                     SELECT $1, $2, COALESCE(MAX(version), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM packages WHERE course_key = $2 \
+                     ON CONFLICT (content_sha256) DO NOTHING RETURNING version",
                 )
-                .bind(&x.content_sha256)
+                .bind(&id)
                 .bind(&course_key)
-                .fetch_one(&mut *tx)
+                .bind(package.standard.as_str())
+                .bind(&package.title)
+                .bind(&package.identifier)
+                .bind(&x.content_sha256)
+                .bind(&launch_path)
+                .bind(&model_json)
+                .bind(&diagnostics_json)
+                .bind(x.files.len() as i64)
+                .bind(total_size)
+                .bind(&options.uploaded_by)
+                .bind(&now)
+                .fetch_optional(&mut *tx)
                 .await?;
-                if let Some(existing) = existing {
+                let Some((version,)) = inserted else {
                     tx.rollback().await?;
-                    return Ok(Recorded::Duplicate(existing));
-                }
-                let version = max_version.unwrap_or(0) + 1;
-                // Blobs first (shared, insert-if-absent), sorted so concurrent imports take
-                // row locks in the same order.
+                    return Ok(Recorded::Duplicate);
+                };
+                // Blobs (shared, insert-if-absent), sorted so concurrent imports take row
+                // locks in the same order; then the file list.
                 let mut unique: Vec<&PackageFile> = x.files.iter().collect();
                 unique.sort_by(|a, b| a.sha256.cmp(&b.sha256));
                 unique.dedup_by(|a, b| a.sha256 == b.sha256);
@@ -168,32 +183,12 @@ impl Store {
                         sql.push_str(&format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3));
                     }
                     sql.push_str(" ON CONFLICT (sha256) DO NOTHING");
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for f in chunk {
                         q = q.bind(f.sha256.as_str()).bind(f.size).bind(now.as_str());
                     }
                     q.execute(&mut *tx).await?;
                 }
-                sqlx::query(
-                    "INSERT INTO packages (id, course_key, version, standard, title, identifier, content_sha256, launch_path, model_json, diagnostics_json, n_files, total_size, uploaded_by, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                )
-                .bind(&id)
-                .bind(&course_key)
-                .bind(version)
-                .bind(package.standard.as_str())
-                .bind(&package.title)
-                .bind(&package.identifier)
-                .bind(&x.content_sha256)
-                .bind(&launch_path)
-                .bind(&model_json)
-                .bind(&diagnostics_json)
-                .bind(x.files.len() as i64)
-                .bind(total_size)
-                .bind(&options.uploaded_by)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
                 for chunk in x.files.chunks(300) {
                     let mut sql = String::from("INSERT INTO package_files (package_id, path, sha256, size) VALUES ");
                     for i in 0..chunk.len() {
@@ -202,7 +197,7 @@ impl Store {
                         }
                         sql.push_str(&format!("($1, ${}, ${}, ${})", i * 3 + 2, i * 3 + 3, i * 3 + 4));
                     }
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(&id);
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&id);
                     for f in chunk {
                         q = q.bind(f.path.as_str()).bind(f.sha256.as_str()).bind(f.size);
                     }
@@ -215,9 +210,10 @@ impl Store {
         });
         let version = match result {
             Ok(Recorded::New(version)) => version,
-            Ok(Recorded::Duplicate(existing)) => {
-                let record =
-                    self.package(&existing).await?.ok_or_else(|| Error::NotFound { what: format!("package {existing}") })?;
+            Ok(Recorded::Duplicate) => {
+                let record = self.package_by_content(&x.content_sha256).await?.ok_or_else(|| Error::NotFound {
+                    what: format!("package with content {}", x.content_sha256),
+                })?;
                 return Ok((record, true));
             }
             Err(e) => {
