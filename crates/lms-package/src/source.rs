@@ -4,7 +4,7 @@
 //! few structure files (the manifest); content files are never read.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
@@ -87,10 +87,15 @@ impl PackageSource for DirSource {
 
 /// A package in a [`SafeArchive`]. The archive sits in a `RefCell` so that parsing (which
 /// takes `&self`) can read the manifest; afterwards [`ZipSource::into_archive`] gives the
-/// archive back to stream every entry (for hashing or storing) without reopening the file.
+/// archive back to stream every entry (for hashing or storing) without reopening the file,
+/// and [`ZipSource::into_parts`] also gives the files parsing read, so that they need not be
+/// unpacked a second time.
 pub struct ZipSource<R> {
     archive: RefCell<SafeArchive<R>>,
     files: Vec<String>,
+    /// Every whole file read so far, by entry index (only structure files: parsing reads
+    /// nothing else).
+    read: RefCell<HashMap<usize, Vec<u8>>>,
 }
 
 impl<R> std::fmt::Debug for ZipSource<R> {
@@ -102,11 +107,17 @@ impl<R> std::fmt::Debug for ZipSource<R> {
 impl<R: Read + Seek> ZipSource<R> {
     pub fn new(archive: SafeArchive<R>) -> Self {
         let files = archive.entries().iter().filter(|e| !e.is_dir).map(|e| e.path.clone()).collect();
-        ZipSource { archive: RefCell::new(archive), files }
+        ZipSource { archive: RefCell::new(archive), files, read: RefCell::new(HashMap::new()) }
     }
 
     pub fn into_archive(self) -> SafeArchive<R> {
         self.archive.into_inner()
+    }
+
+    /// The archive, and the files read through [`PackageSource::read`] so far by entry index
+    /// (whole, and checked like [`SafeArchive::read_entry`] checks them).
+    pub fn into_parts(self) -> (SafeArchive<R>, HashMap<usize, Vec<u8>>) {
+        (self.archive.into_inner(), self.read.into_inner())
     }
 
     /// Mutable access to the archive while keeping the source.
@@ -123,7 +134,15 @@ impl<R: Read + Seek> PackageSource for ZipSource<R> {
     fn read(&self, path: &str, max_len: u64) -> Result<Vec<u8>, Error> {
         let mut archive = self.archive.borrow_mut();
         let index = archive.index_of(path).ok_or_else(|| Error::FileNotFound { path: path.to_string() })?;
-        archive.read_to_vec(index, max_len)
+        if let Some(bytes) = self.read.borrow().get(&index) {
+            if bytes.len() as u64 > max_len {
+                return Err(Error::FileTooLarge { path: path.to_string(), limit: max_len });
+            }
+            return Ok(bytes.clone());
+        }
+        let bytes = archive.read_to_vec(index, max_len)?;
+        self.read.borrow_mut().insert(index, bytes.clone());
+        Ok(bytes)
     }
 }
 

@@ -66,6 +66,14 @@ pub struct PackageFile {
     pub size: i64,
 }
 
+/// What the write transaction of [`Store::record_package`] did.
+enum Recorded {
+    /// Stored as this version.
+    New(i64),
+    /// The same content is stored already.
+    Duplicate,
+}
+
 struct Extracted {
     package: Package,
     diagnostics: Vec<Diagnostic>,
@@ -120,10 +128,9 @@ impl Store {
         }
     }
 
+    /// Records a new version in one write transaction (one round of the pool, one commit),
+    /// or answers with the stored version when the same content is already there.
     async fn record_package(&self, x: &Extracted, options: &ImportOptions) -> Result<(PackageRecord, bool), Error> {
-        if let Some(existing) = self.package_by_content(&x.content_sha256).await? {
-            return Ok((existing, true));
-        }
         let package = &x.package;
         let course_key = format!("{}:{}", package.standard.as_str(), package.identifier);
         let id = uuid::Uuid::now_v7().to_string();
@@ -133,17 +140,37 @@ impl Store {
         let diagnostics_json = serde_json::to_string(&warnings).map_err(|e| Error::Task(e.to_string()))?;
         let total_size: i64 = x.files.iter().map(|f| f.size).sum();
         let now = now_text();
-        let result: Result<(), sqlx::Error> = with_db!(&self.db, |pool| {
+        let result: Result<Recorded, sqlx::Error> = with_db!(&self.db, |pool| {
             async {
                 let mut tx = pool.begin_write().await?;
-                let (max_version,): (Option<i64>,) =
-                    sqlx::query_as("SELECT MAX(version) FROM packages WHERE course_key = $1")
-                        .bind(&course_key)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                let version = max_version.unwrap_or(0) + 1;
-                // Blobs first (shared, insert-if-absent), sorted so concurrent imports take
-                // row locks in the same order.
+                // The version row first: its number follows the course's latest version, and
+                // an upload whose content is already stored inserts nothing.
+                let inserted: Option<(i64,)> = sqlx::query_as(
+                    "INSERT INTO packages (id, course_key, version, standard, title, identifier, content_sha256, launch_path, model_json, diagnostics_json, n_files, total_size, uploaded_by, created_at) \
+                     SELECT $1, $2, COALESCE(MAX(version), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM packages WHERE course_key = $2 \
+                     ON CONFLICT (content_sha256) DO NOTHING RETURNING version",
+                )
+                .bind(&id)
+                .bind(&course_key)
+                .bind(package.standard.as_str())
+                .bind(&package.title)
+                .bind(&package.identifier)
+                .bind(&x.content_sha256)
+                .bind(&launch_path)
+                .bind(&model_json)
+                .bind(&diagnostics_json)
+                .bind(x.files.len() as i64)
+                .bind(total_size)
+                .bind(&options.uploaded_by)
+                .bind(&now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((version,)) = inserted else {
+                    tx.rollback().await?;
+                    return Ok(Recorded::Duplicate);
+                };
+                // Blobs (shared, insert-if-absent), sorted so concurrent imports take row
+                // locks in the same order; then the file list.
                 let mut unique: Vec<&PackageFile> = x.files.iter().collect();
                 unique.sort_by(|a, b| a.sha256.cmp(&b.sha256));
                 unique.dedup_by(|a, b| a.sha256 == b.sha256);
@@ -156,32 +183,12 @@ impl Store {
                         sql.push_str(&format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3));
                     }
                     sql.push_str(" ON CONFLICT (sha256) DO NOTHING");
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for f in chunk {
                         q = q.bind(f.sha256.as_str()).bind(f.size).bind(now.as_str());
                     }
                     q.execute(&mut *tx).await?;
                 }
-                sqlx::query(
-                    "INSERT INTO packages (id, course_key, version, standard, title, identifier, content_sha256, launch_path, model_json, diagnostics_json, n_files, total_size, uploaded_by, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                )
-                .bind(&id)
-                .bind(&course_key)
-                .bind(version)
-                .bind(package.standard.as_str())
-                .bind(&package.title)
-                .bind(&package.identifier)
-                .bind(&x.content_sha256)
-                .bind(&launch_path)
-                .bind(&model_json)
-                .bind(&diagnostics_json)
-                .bind(x.files.len() as i64)
-                .bind(total_size)
-                .bind(&options.uploaded_by)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
                 for chunk in x.files.chunks(300) {
                     let mut sql = String::from("INSERT INTO package_files (package_id, path, sha256, size) VALUES ");
                     for i in 0..chunk.len() {
@@ -190,18 +197,25 @@ impl Store {
                         }
                         sql.push_str(&format!("($1, ${}, ${}, ${})", i * 3 + 2, i * 3 + 3, i * 3 + 4));
                     }
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(&id);
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&id);
                     for f in chunk {
                         q = q.bind(f.path.as_str()).bind(f.sha256.as_str()).bind(f.size);
                     }
                     q.execute(&mut *tx).await?;
                 }
-                tx.commit().await
+                tx.commit().await?;
+                Ok(Recorded::New(version))
             }
             .await
         });
-        match result {
-            Ok(()) => {}
+        let version = match result {
+            Ok(Recorded::New(version)) => version,
+            Ok(Recorded::Duplicate) => {
+                let record = self.package_by_content(&x.content_sha256).await?.ok_or_else(|| Error::NotFound {
+                    what: format!("package with content {}", x.content_sha256),
+                })?;
+                return Ok((record, true));
+            }
             Err(e) => {
                 let e = Error::from(e);
                 // A concurrent identical upload won the race: answer with its version.
@@ -212,8 +226,23 @@ impl Store {
                 }
                 return Err(e);
             }
-        }
-        let record = self.package(&id).await?.ok_or_else(|| Error::NotFound { what: format!("package {id}") })?;
+        };
+        // The row just written, without reading it back.
+        let record = PackageRecord {
+            id,
+            course_key,
+            version,
+            standard: package.standard.as_str().to_string(),
+            title: package.title.clone(),
+            identifier: package.identifier.clone(),
+            content_sha256: x.content_sha256.clone(),
+            launch_path,
+            n_files: x.files.len() as i64,
+            total_size,
+            uploaded_by: options.uploaded_by.clone(),
+            created_at: now,
+            diagnostics: serde_json::from_str(&diagnostics_json).unwrap_or_default(),
+        };
         Ok((record, false))
     }
 
@@ -326,7 +355,31 @@ pub(crate) fn launch_path(package: &Package) -> Option<String> {
     package.first_launchable_item().and_then(|item| package.launch_file(item))
 }
 
-/// The blocking part: archive checks, parse, and streaming every entry into the blob store.
+/// Entries of at most this many bytes (declared, and enforced while unpacking) are unpacked
+/// whole into a reused buffer and hashed before they touch the disk; larger ones are passed
+/// on in pieces of this size.
+const WHOLE_ENTRY_BYTES: usize = 1024 * 1024;
+/// Jobs waiting between the unpacking and the storing thread. With the buffer each thread
+/// holds, at most `PIPELINE_DEPTH + 2` buffers of at most [`WHOLE_ENTRY_BYTES`] exist (plus
+/// the structure files parsing read), whatever the package's size.
+const PIPELINE_DEPTH: usize = 4;
+/// Packages unpacking to less than this are unpacked and stored on one thread: unpacking
+/// them takes less time than starting a second thread saves.
+const SECOND_THREAD_BYTES: u64 = 256 * 1024;
+
+/// What the unpacking side hands the storing side.
+enum Job {
+    /// A whole file: its position in the file list, and its bytes.
+    Whole { slot: usize, bytes: Vec<u8> },
+    /// A larger file begins; its bytes follow as `Part`s up to `End`.
+    Begin { slot: usize },
+    Part(Vec<u8>),
+    End,
+}
+
+/// The blocking part: archive checks, parse, then every entry unpacked, hashed and stored.
+/// Larger packages are unpacked on this thread and hashed and stored on a second one, so
+/// that unpacking overlaps with hashing and the file system's work.
 fn extract(
     blobs: &crate::BlobStore,
     zip_path: &Path,
@@ -343,33 +396,64 @@ fn extract(
         Some(p) if importable => p,
         package => return Err(Error::NotImportable { title: package.map(|p| p.title), diagnostics }),
     };
-    let mut archive = source.into_archive();
+    // The structure files parsing read are stored from memory, not unpacked again.
+    let (mut archive, already_read) = source.into_parts();
     let entries: Vec<(usize, String, u64)> =
         archive.entries().iter().enumerate().filter(|(_, e)| !e.is_dir).map(|(i, e)| (i, e.path.clone(), e.size)).collect();
     let total: u64 = entries.iter().map(|e| e.2).sum();
-    let mut done = 0u64;
+    let mut storer = Storer { blobs, progress, total, done: 0, stored: vec![None; entries.len()], open: None };
+
+    let unpacked = if total < SECOND_THREAD_BYTES {
+        let mut sink = InlineSink { storer: &mut storer, error: None, spare: Vec::new() };
+        let unpacked = unpack_entries(&mut archive, &entries, already_read, &mut sink);
+        match sink.error.take() {
+            Some(e) => Err(UnpackError::Store(e)),
+            None => unpacked,
+        }
+    } else {
+        let (jobs, job_queue) = std::sync::mpsc::sync_channel::<Job>(PIPELINE_DEPTH);
+        let (spare_sender, spares) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::scope(|scope| {
+            let storing = std::thread::Builder::new().name("lms-import-store".into()).spawn_scoped(scope, || -> Result<(), Error> {
+                for job in job_queue {
+                    if let Some(spare) = storer.take(job)? {
+                        let _ = spare_sender.send(spare);
+                    }
+                }
+                Ok(())
+            });
+            let storing = match storing {
+                Ok(storing) => storing,
+                Err(e) => return Err(UnpackError::Store(Error::Task(format!("starting the storing thread: {e}")))),
+            };
+            let mut sink = ThreadSink { jobs, spares };
+            let unpacked = unpack_entries(&mut archive, &entries, already_read, &mut sink);
+            drop(sink);
+            let stored = storing.join().unwrap_or_else(|_| Err(Error::Task("the storing thread panicked".into())));
+            match stored {
+                Err(e) => Err(UnpackError::Store(e)),
+                Ok(()) => unpacked,
+            }
+        })
+    };
+    // A file still open here was cut off by an unpacking error; dropping it removes its
+    // temporary file.
+    storer.open = None;
+    let created: Vec<String> = storer.stored.iter().flatten().filter(|p| p.created).map(|p| p.sha256.clone()).collect();
+    if let Err(e) = unpacked {
+        blobs.remove_new(&created);
+        return Err(match e {
+            UnpackError::Archive(e) => Error::Archive(e),
+            UnpackError::Store(e) => e,
+            UnpackError::StorerGone => Error::Task("the storing thread stopped without a reason".into()),
+        });
+    }
     let mut files = Vec::with_capacity(entries.len());
-    let mut new_blobs = Vec::new();
-    for (index, path, _) in entries {
-        let put = blobs.put_from(|out: &mut dyn Write| archive.read_entry(index, &mut WriteRef(out)).map(|_| ()));
-        let put = match put {
-            Ok(Ok(put)) => put,
-            Ok(Err(archive_error)) => {
-                blobs.remove_new(&new_blobs);
-                return Err(Error::Archive(archive_error));
-            }
-            Err(io) => {
-                blobs.remove_new(&new_blobs);
-                return Err(io);
-            }
+    for ((_, path, _), put) in entries.into_iter().zip(storer.stored) {
+        let Some(put) = put else {
+            blobs.remove_new(&created);
+            return Err(Error::Task(format!("`{path}` was not stored")));
         };
-        done += put.size;
-        if let Some(progress) = progress {
-            progress(done, total.max(done));
-        }
-        if put.created {
-            new_blobs.push(put.sha256.clone());
-        }
         files.push(PackageFile { path, sha256: put.sha256, size: put.size as i64 });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -381,7 +465,189 @@ fn extract(
         hasher.update([b'\n']);
     }
     let content_sha256 = hex::encode(hasher.finalize());
-    Ok(Extracted { package, diagnostics, files, new_blobs, content_sha256 })
+    Ok(Extracted { package, diagnostics, files, new_blobs: created, content_sha256 })
+}
+
+enum UnpackError {
+    Archive(lms_package::Error),
+    /// Storing failed (on this thread).
+    Store(Error),
+    /// The storing thread stopped; its own result says why.
+    StorerGone,
+}
+
+/// The storing side: hashes and stores every file it is handed.
+struct Storer<'a> {
+    blobs: &'a crate::BlobStore,
+    progress: Option<&'a (dyn Fn(u64, u64) + Send + Sync)>,
+    total: u64,
+    done: u64,
+    /// One per file, by position in the file list.
+    stored: Vec<Option<crate::blobs::PutBlob>>,
+    /// The larger file being received in parts.
+    open: Option<(usize, crate::blobs::BlobStream<'a>)>,
+}
+
+impl Storer<'_> {
+    /// Handles one job, giving back its buffer for reuse.
+    fn take(&mut self, job: Job) -> Result<Option<Vec<u8>>, Error> {
+        match job {
+            Job::Whole { slot, bytes } => {
+                let blob = self.blobs.put_bytes(&bytes)?;
+                self.stored_one(slot, blob);
+                Ok(Some(bytes))
+            }
+            Job::Begin { slot } => {
+                self.open = Some((slot, self.blobs.stream()?));
+                Ok(None)
+            }
+            Job::Part(bytes) => {
+                if let Some((_, stream)) = self.open.as_mut() {
+                    stream.write_all(&bytes).map_err(Error::io(self.blobs.root().join("tmp")))?;
+                }
+                Ok(Some(bytes))
+            }
+            Job::End => {
+                if let Some((slot, stream)) = self.open.take() {
+                    let blob = stream.finish()?;
+                    self.stored_one(slot, blob);
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    fn stored_one(&mut self, slot: usize, blob: crate::blobs::PutBlob) {
+        self.done += blob.size;
+        if let Some(progress) = self.progress {
+            progress(self.done, self.total.max(self.done));
+        }
+        if let Some(place) = self.stored.get_mut(slot) {
+            *place = Some(blob);
+        }
+    }
+}
+
+/// Where unpacked files go: straight to a [`Storer`] or through a queue to its thread.
+trait Sink {
+    fn send(&mut self, job: Job) -> Result<(), UnpackError>;
+    /// An empty buffer, reused when one came back.
+    fn buffer(&mut self) -> Vec<u8>;
+}
+
+struct InlineSink<'s, 'a> {
+    storer: &'s mut Storer<'a>,
+    /// The error that stopped storing.
+    error: Option<Error>,
+    spare: Vec<u8>,
+}
+
+impl Sink for InlineSink<'_, '_> {
+    fn send(&mut self, job: Job) -> Result<(), UnpackError> {
+        match self.storer.take(job) {
+            Ok(spare) => {
+                if let Some(spare) = spare {
+                    self.spare = spare;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.error = Some(e);
+                Err(UnpackError::StorerGone)
+            }
+        }
+    }
+    fn buffer(&mut self) -> Vec<u8> {
+        let mut buffer = std::mem::take(&mut self.spare);
+        buffer.clear();
+        buffer
+    }
+}
+
+struct ThreadSink {
+    jobs: std::sync::mpsc::SyncSender<Job>,
+    spares: std::sync::mpsc::Receiver<Vec<u8>>,
+}
+
+impl Sink for ThreadSink {
+    fn send(&mut self, job: Job) -> Result<(), UnpackError> {
+        self.jobs.send(job).map_err(|_| UnpackError::StorerGone)
+    }
+    fn buffer(&mut self) -> Vec<u8> {
+        let mut buffer = self.spares.try_recv().unwrap_or_default();
+        buffer.clear();
+        buffer
+    }
+}
+
+/// Unpacks every entry (or takes it from `already_read`) and sends it on.
+fn unpack_entries<R: std::io::Read + std::io::Seek>(
+    archive: &mut SafeArchive<R>,
+    entries: &[(usize, String, u64)],
+    mut already_read: std::collections::HashMap<usize, Vec<u8>>,
+    sink: &mut impl Sink,
+) -> Result<(), UnpackError> {
+    for (slot, (index, _, size)) in entries.iter().enumerate() {
+        if let Some(bytes) = already_read.remove(index) {
+            sink.send(Job::Whole { slot, bytes })?;
+        } else if *size <= WHOLE_ENTRY_BYTES as u64 {
+            let mut bytes = sink.buffer();
+            bytes.reserve(*size as usize);
+            archive.read_entry(*index, &mut bytes).map_err(UnpackError::Archive)?;
+            sink.send(Job::Whole { slot, bytes })?;
+        } else {
+            sink.send(Job::Begin { slot })?;
+            let part = sink.buffer();
+            let mut parts = PartSender { sink, part, stopped: None };
+            let read = archive.read_entry(*index, &mut parts);
+            if let Some(stopped) = parts.stopped.take() {
+                return Err(stopped);
+            }
+            read.map_err(UnpackError::Archive)?;
+            parts.send_part()?;
+            sink.send(Job::End)?;
+        }
+    }
+    Ok(())
+}
+
+/// Collects unpacked bytes into parts of [`WHOLE_ENTRY_BYTES`] and sends each full one.
+struct PartSender<'s, S: Sink> {
+    sink: &'s mut S,
+    part: Vec<u8>,
+    /// Why sending failed (writing then fails with an I/O error that says less).
+    stopped: Option<UnpackError>,
+}
+
+impl<S: Sink> PartSender<'_, S> {
+    fn send_part(&mut self) -> Result<(), UnpackError> {
+        if self.part.is_empty() {
+            return Ok(());
+        }
+        let next = self.sink.buffer();
+        let part = std::mem::replace(&mut self.part, next);
+        self.sink.send(Job::Part(part))
+    }
+}
+
+impl<S: Sink> Write for PartSender<'_, S> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.part.capacity() < WHOLE_ENTRY_BYTES {
+            self.part.reserve_exact(WHOLE_ENTRY_BYTES - self.part.len());
+        }
+        let n = buf.len().min(WHOLE_ENTRY_BYTES - self.part.len());
+        self.part.extend_from_slice(&buf[..n]);
+        if self.part.len() == WHOLE_ENTRY_BYTES {
+            if let Err(e) = self.send_part() {
+                self.stopped = Some(e);
+                return Err(std::io::Error::other("storing stopped"));
+            }
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The largest bare structure file accepted (the parser reads at most this much anyway).
@@ -407,7 +673,7 @@ fn extract_structure_file(blobs: &crate::BlobStore, path: &Path) -> Result<Extra
         }
         package => return Err(Error::NotImportable { title: package.map(|p| p.title), diagnostics }),
     };
-    let put = blobs.put_from(|out: &mut dyn Write| out.write_all(&bytes))?.map_err(Error::io(path))?;
+    let put = blobs.put_bytes(&bytes)?;
     let new_blobs = if put.created { vec![put.sha256.clone()] } else { Vec::new() };
     let files = vec![PackageFile { path: "cmi5.xml".into(), sha256: put.sha256.clone(), size: put.size as i64 }];
     let mut hasher = Sha256::new();
@@ -417,16 +683,4 @@ fn extract_structure_file(blobs: &crate::BlobStore, path: &Path) -> Result<Extra
     hasher.update([b'\n']);
     let content_sha256 = hex::encode(hasher.finalize());
     Ok(Extracted { package, diagnostics, files, new_blobs, content_sha256 })
-}
-
-/// `&mut dyn Write` as a sized `Write`.
-struct WriteRef<'a>(&'a mut dyn Write);
-
-impl Write for WriteRef<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
 }

@@ -178,3 +178,112 @@ on_both!(corpus_zips_import, |store: Store, _dir: PathBuf| async move {
         assert!(outcome.record.n_files > 0, "{name}");
     }
 });
+
+/// Bytes that do not compress (so a zip of them is as large as they are).
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// Makes the entry `name` declare `size` uncompressed bytes (local and central header).
+fn declare_size(mut bytes: Vec<u8>, name: &str, size: u32) -> Vec<u8> {
+    let mut patched = 0;
+    for i in 0..bytes.len().saturating_sub(4) {
+        let (size_at, name_len_at, name_at) = match &bytes[i..i + 4] {
+            b"PK\x03\x04" => (i + 22, i + 26, i + 30),
+            b"PK\x01\x02" => (i + 24, i + 28, i + 46),
+            _ => continue,
+        };
+        let Some(len) = bytes.get(name_len_at..name_len_at + 2) else { continue };
+        let name_len = usize::from(u16::from_le_bytes([len[0], len[1]]));
+        if bytes.get(name_at..name_at + name_len) == Some(name.as_bytes()) {
+            bytes[size_at..size_at + 4].copy_from_slice(&size.to_le_bytes());
+            patched += 1;
+        }
+    }
+    assert_eq!(patched, 2, "local and central header of {name}");
+    bytes
+}
+
+on_both!(large_packages_stream_through_the_second_thread, |store: Store, dir: PathBuf| async move {
+    let work = tempfile::tempdir().unwrap();
+    // Over the one-thread limit, with an entry larger than one part (1 MiB), one that is
+    // exactly one part, and a file stored twice under two names.
+    let big = noise(3 * 1024 * 1024 + 12_345, 7);
+    let exact = noise(1024 * 1024, 8);
+    let page = noise(40_000, 9);
+    let path = zip_file(
+        work.path(),
+        "large.zip",
+        &[("imsmanifest.xml", MANIFEST_12.as_bytes()), ("index.html", &page), ("media/big.bin", &big), ("media/exact.bin", &exact), ("copy.html", &page)],
+    );
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let progress = {
+        let seen = seen.clone();
+        Box::new(move |done: u64, total: u64| seen.lock().unwrap().push((done, total)))
+    };
+    let outcome = store.import_package_zip(&path, &ImportOptions::default(), Some(progress)).await.unwrap();
+    assert_eq!(outcome.record.n_files, 5);
+    let total = (MANIFEST_12.len() + page.len() * 2 + big.len() + exact.len()) as u64;
+    assert_eq!(outcome.record.total_size as u64, total);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 5);
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "{seen:?}");
+    assert_eq!(seen.last(), Some(&(total, total)));
+    for (name, bytes) in [("media/big.bin", &big), ("media/exact.bin", &exact), ("index.html", &page), ("copy.html", &page)] {
+        let (file, disk) = store.package_file(&outcome.record.id, name).await.unwrap().unwrap();
+        assert_eq!(file.size as usize, bytes.len(), "{name}");
+        assert!(std::fs::read(disk).unwrap() == *bytes, "{name}: stored bytes differ");
+    }
+    assert_eq!(blob_files(&dir), 4, "the copy shares its blob");
+    assert_eq!(store.count_blobs().await.unwrap(), 4);
+    assert!(tmp_is_empty(&dir));
+});
+
+on_both!(an_entry_that_lies_mid_import_leaves_nothing_new, |store: Store, dir: PathBuf| async move {
+    let work = tempfile::tempdir().unwrap();
+    let shared = b"<h1>shared page</h1>".to_vec();
+    let first = zip_file(work.path(), "first.zip", &[("imsmanifest.xml", MANIFEST_12.as_bytes()), ("index.html", &shared)]);
+    let kept = store.import_package_zip(&first, &ImportOptions::default(), None).await.unwrap();
+    assert_eq!(blob_files(&dir), 2);
+
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    // Small (one thread, whole entries) and large (second thread, the lie found in the
+    // middle of a file passed on in parts).
+    for (name, clip, len, declared) in [("small", 1_000, 5_000usize, 10u32), ("large", 300_000, 2 * 1024 * 1024 + 5, 1024 * 1024 + 300_000)] {
+        let path = work.path().join(format!("{name}-liar.zip"));
+        {
+            let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+            for (entry, bytes) in [
+                ("imsmanifest.xml", MANIFEST_12.as_bytes().to_vec()),
+                ("index.html", shared.clone()),
+                ("other.html", noise(30_000, 3)),
+                ("media/clip.bin", noise(clip, 4)),
+                ("z-liar.bin", noise(len, 5)),
+            ] {
+                writer.start_file(entry, stored).unwrap();
+                writer.write_all(&bytes).unwrap();
+            }
+            writer.finish().unwrap();
+        }
+        std::fs::write(&path, declare_size(std::fs::read(&path).unwrap(), "z-liar.bin", declared)).unwrap();
+        let result = store.import_package_zip(&path, &ImportOptions::default(), None).await;
+        assert!(
+            matches!(result, Err(Error::Archive(lms_package::Error::EntryLargerThanDeclared { .. } | lms_package::Error::CorruptEntry { .. }))),
+            "{name}: {result:?}"
+        );
+        assert_eq!(blob_files(&dir), 2, "{name}: the blobs it wrote are removed, the shared ones kept");
+        assert!(tmp_is_empty(&dir), "{name}");
+        assert_eq!(store.count_blobs().await.unwrap(), 2, "{name}");
+        assert_eq!(store.list_packages(10, 0).await.unwrap().len(), 1, "{name}");
+    }
+    let (_, disk) = store.package_file(&kept.record.id, "index.html").await.unwrap().unwrap();
+    assert_eq!(std::fs::read(disk).unwrap(), shared);
+});
