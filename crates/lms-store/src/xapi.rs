@@ -213,6 +213,17 @@ pub(crate) const ROW_CHUNK: usize = 500;
 pub(crate) const ID_CHUNK: usize = 500;
 
 pub(crate) fn values_sql(prefix: &str, columns: usize, rows: usize, suffix: &str) -> String {
+    values_list(prefix, columns, rows, suffix, true)
+}
+
+/// [`values_sql`] for the backend in use: on SQLite with anonymous `?` placeholders, because
+/// binding numbered ones costs time quadratic in their number there (SQLite looks each name up
+/// in a list), which dominated the cost of a multi-row insert of a few hundred rows.
+pub(crate) fn values_sql_for(is_pg: bool, prefix: &str, columns: usize, rows: usize, suffix: &str) -> String {
+    values_list(prefix, columns, rows, suffix, is_pg)
+}
+
+fn values_list(prefix: &str, columns: usize, rows: usize, suffix: &str, numbered: bool) -> String {
     let mut sql = String::with_capacity(prefix.len() + rows * columns * 6 + suffix.len());
     sql.push_str(prefix);
     let mut n = 1;
@@ -225,35 +236,13 @@ pub(crate) fn values_sql(prefix: &str, columns: usize, rows: usize, suffix: &str
             if c > 0 {
                 sql.push(',');
             }
-            sql.push('$');
-            sql.push_str(&n.to_string());
-            n += 1;
-        }
-        sql.push(')');
-    }
-    sql.push_str(suffix);
-    sql
-}
-
-/// [`values_sql`] for the backend in use: on SQLite with anonymous `?` placeholders, because
-/// binding numbered ones costs time quadratic in their number there (SQLite looks each name up
-/// in a list), which dominated the cost of a multi-row insert of a few hundred rows.
-pub(crate) fn values_sql_for(is_pg: bool, prefix: &str, columns: usize, rows: usize, suffix: &str) -> String {
-    if is_pg {
-        return values_sql(prefix, columns, rows, suffix);
-    }
-    let mut sql = String::with_capacity(prefix.len() + rows * (columns * 2 + 2) + suffix.len());
-    sql.push_str(prefix);
-    for r in 0..rows {
-        if r > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for c in 0..columns {
-            if c > 0 {
-                sql.push(',');
+            if numbered {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            } else {
+                sql.push('?');
             }
-            sql.push('?');
+            n += 1;
         }
         sql.push(')');
     }
