@@ -212,11 +212,8 @@ pub(crate) const STATEMENT_CHUNK: usize = 200;
 pub(crate) const ROW_CHUNK: usize = 500;
 pub(crate) const ID_CHUNK: usize = 500;
 
-pub(crate) fn values_sql(prefix: &str, columns: usize, rows: usize, suffix: &str) -> String {
-    values_list(prefix, columns, rows, suffix, true)
-}
-
-/// [`values_sql`] for the backend in use: on SQLite with anonymous `?` placeholders, because
+/// `prefix` followed by `rows` parenthesized lists of `columns` placeholders, then `suffix`:
+/// numbered `$1, $2, …` on PostgreSQL, anonymous `?` on SQLite, because
 /// binding numbered ones costs time quadratic in their number there (SQLite looks each name up
 /// in a list), which dominated the cost of a multi-row insert of a few hundred rows.
 pub(crate) fn values_sql_for(is_pg: bool, prefix: &str, columns: usize, rows: usize, suffix: &str) -> String {
