@@ -7,7 +7,9 @@
 //!
 //! Counts and time are bounded: every phase stops after its count or `LMS_BENCH_XAPI_PHASE_S`
 //! seconds (default 60; give it enough for the store to reach the full count). Run with
-//! `cargo bench -p lms-benches --bench xapi`; `LMS_BENCH_XAPI_STATEMENTS=100000` for a quick run.
+//! `cargo bench -p lms-benches --bench xapi`; `LMS_BENCH_XAPI_STATEMENTS=100000` for a quick run,
+//! `LMS_BENCH_XAPI_BACKENDS=sqlite|postgres` for one backend, `LMS_BENCH_XAPI_KEEP_DB=1` to keep
+//! the PostgreSQL database afterwards (to look at its query plans).
 //! Targets (issue 4): ≥ 20,000 single POSTs/s, ≥ 150,000 statements/s in batches, GET p99 < 20 ms.
 
 use std::sync::Arc;
@@ -161,8 +163,16 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     let total: u64 = std::env::var("LMS_BENCH_XAPI_STATEMENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
 
+    // `LMS_BENCH_XAPI_BACKENDS=sqlite` or `=postgres` runs one of them (default both)
+    let backends = std::env::var("LMS_BENCH_XAPI_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     let dir = tempfile::tempdir().unwrap();
-    run_backend(&runtime, &mut criterion, "sqlite", StoreConfig::sqlite_in(dir.path()), total);
+    if backends.contains("sqlite") {
+        run_backend(&runtime, &mut criterion, "sqlite", StoreConfig::sqlite_in(dir.path()), total);
+    }
+    if !backends.contains("postgres") {
+        criterion.final_summary();
+        return;
+    }
 
     let admin_url =
         std::env::var("LMS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
@@ -182,7 +192,11 @@ fn main() {
             max_connections: 8,
         };
         run_backend(&runtime, &mut criterion, "postgres", config, total);
-        let _ = std::process::Command::new("psql").args([&admin_url, "-qc", &format!("DROP DATABASE IF EXISTS {name}")]).status();
+        if std::env::var_os("LMS_BENCH_XAPI_KEEP_DB").is_some() {
+            println!("xapi/postgres: database {name} kept (LMS_BENCH_XAPI_KEEP_DB)");
+        } else {
+            let _ = std::process::Command::new("psql").args([&admin_url, "-qc", &format!("DROP DATABASE IF EXISTS {name}")]).status();
+        }
     } else {
         eprintln!("!!! PostgreSQL is not reachable at {admin_url}: the PostgreSQL half is skipped");
     }

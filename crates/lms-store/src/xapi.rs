@@ -265,33 +265,343 @@ pub(crate) struct Row0<'a> {
     pub(crate) client_key: &'a str,
 }
 
+/// A relation row: (agent key or activity id, seq, related_only).
+pub(crate) type RelationRow<'a> = (&'a str, i64, i64);
+
+/// What [`StatementTables::look_up`] found.
+pub(crate) struct Lookup {
+    /// `(id, json)` of the stored statements among the ids asked for.
+    pub(crate) existing: Vec<(String, String)>,
+    /// `(id, definition_json)` of the stored Activity definitions among the ids asked for.
+    pub(crate) definitions: Vec<(String, String)>,
+    /// As many new statement numbers as asked for, ascending.
+    pub(crate) seqs: Vec<i64>,
+}
+
+/// What [`StatementTables::insert_statements`] writes.
+pub(crate) struct NewRows<'a> {
+    pub(crate) statements: &'a [Row0<'a>],
+    pub(crate) agents: &'a [RelationRow<'a>],
+    pub(crate) activities: &'a [RelationRow<'a>],
+    pub(crate) refs: &'a [(i64, String, i64)],
+    /// Activity definitions to insert or replace, in id order (so concurrent writers lock
+    /// them in the same order and never deadlock).
+    pub(crate) definitions: &'a [(&'a str, String)],
+    pub(crate) now_ms: i64,
+}
+
+/// The reads and writes of [`write_batches_in_tx!`], whose SQL differs by backend: a group of
+/// statements costs two round trips (one read, one write) plus one more only when it holds
+/// voiding statements.
+///
+/// PostgreSQL gets every column as one array parameter (`UNNEST`, `= ANY`), so no statement's
+/// text depends on how many rows it carries (each is prepared once per connection), and the
+/// writes are one statement with data-modifying `WITH` parts. SQLite gets multi-row `VALUES`
+/// lists with anonymous placeholders, several statements in one text, in chunks (it has no
+/// arrays).
+pub(crate) trait StatementTables {
+    /// The stored statements among `ids`, the stored definitions among `definition_ids`, and
+    /// `numbers` new statement numbers.
+    fn look_up(&mut self, ids: &[String], definition_ids: &[&str], numbers: usize) -> impl Future<Output = Result<Lookup, Error>> + Send;
+    /// Inserts the statements, their relation rows and the definitions. A new statement that an
+    /// earlier stored voiding statement targets is stored voided (unless it is itself a voiding
+    /// statement).
+    fn insert_statements(&mut self, rows: &NewRows<'_>) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Marks the statements with `ids` voided (the targets of new voiding statements), except
+    /// voiding statements, which are never voided.
+    fn void_statements(&mut self, ids: &[String]) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+const VOID_TARGETS_SQL: &str = "UPDATE xapi_statements SET voided = 1 WHERE id IN ({ids}) AND voided = 0 \
+     AND seq NOT IN (SELECT seq FROM xapi_statement_refs WHERE voiding = 1)";
+const UPSERT_DEFINITIONS_TAIL: &str =
+    " ON CONFLICT (id) DO UPDATE SET definition_json = excluded.definition_json, updated_ms = excluded.updated_ms";
+
+/// Chunk `round` of `list` cut in chunks of `size` (empty past its end).
+fn chunk_of<T>(list: &[T], size: usize, round: usize) -> &[T] {
+    &list[(round * size).min(list.len())..((round + 1) * size).min(list.len())]
+}
+
+impl StatementTables for sqlx::SqliteConnection {
+    async fn look_up(&mut self, ids: &[String], definition_ids: &[&str], numbers: usize) -> Result<Lookup, Error> {
+        let mut found = Lookup { existing: Vec::new(), definitions: Vec::new(), seqs: Vec::new() };
+        let rounds = ids.len().div_ceil(ID_CHUNK).max(definition_ids.len().div_ceil(ID_CHUNK)).max(1);
+        let mut max_seq = 0;
+        for round in 0..rounds {
+            let (ids, definition_ids) = (chunk_of(ids, ID_CHUNK, round), chunk_of(definition_ids, ID_CHUNK, round));
+            let mut parts = Vec::new();
+            if !ids.is_empty() {
+                parts.push(format!("SELECT 0, id, json FROM xapi_statements WHERE id IN ({})", placeholders_for(false, ids.len())));
+            }
+            if !definition_ids.is_empty() {
+                parts.push(format!(
+                    "SELECT 1, id, definition_json FROM xapi_activities WHERE id IN ({})",
+                    placeholders_for(false, definition_ids.len())
+                ));
+            }
+            if round == 0 {
+                parts.push("SELECT 2, NULL, CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM xapi_statements".into());
+            }
+            let mut q = sqlx::query_as::<_, (i64, Option<String>, String)>(sqlx::AssertSqlSafe(parts.join(" UNION ALL ")));
+            for id in ids {
+                q = q.bind(id.as_str());
+            }
+            for id in definition_ids {
+                q = q.bind(*id);
+            }
+            for (kind, id, text) in q.fetch_all(&mut *self).await? {
+                match (kind, id) {
+                    (0, Some(id)) => found.existing.push((id, text)),
+                    (1, Some(id)) => found.definitions.push((id, text)),
+                    _ => max_seq = text.parse().map_err(|_| Error::Task(format!("the highest statement number {text:?} is not a number")))?,
+                }
+            }
+        }
+        found.seqs = (1..=numbers as i64).map(|i| max_seq + i).collect();
+        Ok(found)
+    }
+
+    async fn insert_statements(&mut self, rows: &NewRows<'_>) -> Result<(), Error> {
+        let new_ids: Vec<String> = rows
+            .statements
+            .iter()
+            .filter(|r| r.prepared.index.voided_statement_id.is_none())
+            .map(|r| r.prepared.index.statement_id.hyphenated().to_string())
+            .collect();
+        let rounds = [
+            rows.statements.len().div_ceil(STATEMENT_CHUNK),
+            rows.agents.len().div_ceil(ROW_CHUNK),
+            rows.activities.len().div_ceil(ROW_CHUNK),
+            rows.refs.len().div_ceil(ROW_CHUNK),
+            new_ids.len().div_ceil(ID_CHUNK),
+            rows.definitions.len().div_ceil(ROW_CHUNK),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+        for round in 0..rounds {
+            let statements = chunk_of(rows.statements, STATEMENT_CHUNK, round);
+            let agents = chunk_of(rows.agents, ROW_CHUNK, round);
+            let activities = chunk_of(rows.activities, ROW_CHUNK, round);
+            let refs = chunk_of(rows.refs, ROW_CHUNK, round);
+            let new_ids = chunk_of(&new_ids, ID_CHUNK, round);
+            let definitions = chunk_of(rows.definitions, ROW_CHUNK, round);
+            // several statements in one text: SQLite binds the anonymous placeholders in order
+            let mut parts = Vec::new();
+            if !statements.is_empty() {
+                parts.push(values_sql_for(
+                    false,
+                    "INSERT INTO xapi_statements (seq, id, stored_ms, verb_id, registration, voided, client_key, json) VALUES ",
+                    8,
+                    statements.len(),
+                    "",
+                ));
+            }
+            for (table, column, list) in
+                [("xapi_statement_agents", "agent_key", agents), ("xapi_statement_activities", "activity_id", activities)]
+            {
+                if !list.is_empty() {
+                    parts.push(values_sql_for(false, &format!("INSERT INTO {table} ({column}, seq, related_only) VALUES "), 3, list.len(), ""));
+                }
+            }
+            if !refs.is_empty() {
+                parts.push(values_sql_for(false, "INSERT INTO xapi_statement_refs (seq, ref_id, voiding) VALUES ", 3, refs.len(), ""));
+            }
+            if !new_ids.is_empty() {
+                // after the refs: a voiding statement of the same batch counts too
+                parts.push(format!(
+                    "UPDATE xapi_statements SET voided = 1 WHERE id IN (SELECT ref_id FROM xapi_statement_refs WHERE voiding = 1 AND ref_id IN ({}))",
+                    placeholders_for(false, new_ids.len())
+                ));
+            }
+            if !definitions.is_empty() {
+                parts.push(values_sql_for(
+                    false,
+                    "INSERT INTO xapi_activities (id, definition_json, updated_ms) VALUES ",
+                    3,
+                    definitions.len(),
+                    UPSERT_DEFINITIONS_TAIL,
+                ));
+            }
+            let sql = parts.join("; ");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in statements {
+                let ix = &r.prepared.index;
+                q = q
+                    .bind(r.seq)
+                    .bind(ix.statement_id.hyphenated().to_string())
+                    .bind(ix.stored.timestamp_millis())
+                    .bind(ix.verb_id.as_str())
+                    .bind(ix.registration.map(|u| u.hyphenated().to_string()))
+                    .bind(0i64)
+                    .bind(r.client_key)
+                    .bind(r.json.as_str());
+            }
+            for (key, seq, related) in agents.iter().chain(activities) {
+                q = q.bind(*key).bind(*seq).bind(*related);
+            }
+            for (seq, id, voiding) in refs {
+                q = q.bind(*seq).bind(id.as_str()).bind(*voiding);
+            }
+            for id in new_ids {
+                q = q.bind(id.as_str());
+            }
+            for (id, definition) in definitions {
+                q = q.bind(*id).bind(definition.as_str()).bind(rows.now_ms);
+            }
+            q.execute(&mut *self).await?;
+        }
+        Ok(())
+    }
+
+    async fn void_statements(&mut self, ids: &[String]) -> Result<(), Error> {
+        for chunk in ids.chunks(ID_CHUNK) {
+            let sql = VOID_TARGETS_SQL.replace("{ids}", &placeholders_for(false, chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            q.execute(&mut *self).await?;
+        }
+        Ok(())
+    }
+}
+
+impl StatementTables for sqlx::PgConnection {
+    async fn look_up(&mut self, ids: &[String], definition_ids: &[&str], numbers: usize) -> Result<Lookup, Error> {
+        let mut found = Lookup { existing: Vec::new(), definitions: Vec::new(), seqs: Vec::with_capacity(numbers) };
+        let rows = sqlx::query_as::<_, (i64, Option<String>, String)>(
+            "SELECT 0::bigint, id, json FROM xapi_statements WHERE id = ANY($1) \
+             UNION ALL SELECT 1, id, definition_json FROM xapi_activities WHERE id = ANY($2) \
+             UNION ALL SELECT 2, NULL, nextval('xapi_statement_seq')::text FROM generate_series(1, $3)",
+        )
+        .bind(ids)
+        .bind(definition_ids)
+        .bind(numbers as i64)
+        .fetch_all(&mut *self)
+        .await?;
+        for (kind, id, text) in rows {
+            match (kind, id) {
+                (0, Some(id)) => found.existing.push((id, text)),
+                (1, Some(id)) => found.definitions.push((id, text)),
+                _ => found.seqs.push(text.parse().map_err(|_| Error::Task(format!("the statement number {text:?} is not a number")))?),
+            }
+        }
+        found.seqs.sort_unstable();
+        Ok(found)
+    }
+
+    async fn insert_statements(&mut self, rows: &NewRows<'_>) -> Result<(), Error> {
+        let n = rows.statements.len();
+        let (mut seq, mut id, mut stored, mut verb, mut registration, mut voiding, mut client, mut json) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for r in rows.statements {
+            let ix = &r.prepared.index;
+            seq.push(r.seq);
+            id.push(ix.statement_id.hyphenated().to_string());
+            stored.push(ix.stored.timestamp_millis());
+            verb.push(ix.verb_id.as_str());
+            registration.push(ix.registration.map(|u| u.hyphenated().to_string()));
+            voiding.push(ix.voided_statement_id.is_some() as i64);
+            client.push(r.client_key);
+            json.push(r.json.as_str());
+        }
+        fn relation<'a>(list: &[RelationRow<'a>]) -> (Vec<&'a str>, Vec<i64>, Vec<i64>) {
+            (list.iter().map(|r| r.0).collect(), list.iter().map(|r| r.1).collect(), list.iter().map(|r| r.2).collect())
+        }
+        let (agent_keys, agent_seqs, agent_related) = relation(rows.agents);
+        let (activity_ids, activity_seqs, activity_related) = relation(rows.activities);
+        // every part sees the tables as they were before this statement: the EXISTS finds
+        // earlier voiding statements only (the batch's own are applied by `void_statements`)
+        let sql = format!(
+            "WITH s AS (\
+                INSERT INTO xapi_statements (seq, id, stored_ms, verb_id, registration, voided, client_key, json) \
+                SELECT u.seq, u.id, u.stored_ms, u.verb_id, u.registration, \
+                       CASE WHEN u.voiding = 0 AND EXISTS (SELECT 1 FROM xapi_statement_refs r WHERE r.voiding = 1 AND r.ref_id = u.id) \
+                       THEN 1 ELSE 0 END, \
+                       u.client_key, u.json \
+                FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[]) \
+                     AS u(seq, id, stored_ms, verb_id, registration, voiding, client_key, json)), \
+             g AS (INSERT INTO xapi_statement_agents (agent_key, seq, related_only) \
+                SELECT * FROM UNNEST($9::text[], $10::bigint[], $11::bigint[])), \
+             a AS (INSERT INTO xapi_statement_activities (activity_id, seq, related_only) \
+                SELECT * FROM UNNEST($12::text[], $13::bigint[], $14::bigint[])), \
+             r AS (INSERT INTO xapi_statement_refs (seq, ref_id, voiding) SELECT * FROM UNNEST($15::bigint[], $16::text[], $17::bigint[])) \
+             INSERT INTO xapi_activities (id, definition_json, updated_ms) \
+             SELECT d.id, d.definition_json, $20 FROM UNNEST($18::text[], $19::text[]) WITH ORDINALITY AS d(id, definition_json, n) \
+             ORDER BY d.n{UPSERT_DEFINITIONS_TAIL}"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(seq)
+            .bind(id)
+            .bind(stored)
+            .bind(verb)
+            .bind(registration)
+            .bind(voiding)
+            .bind(client)
+            .bind(json)
+            .bind(agent_keys)
+            .bind(agent_seqs)
+            .bind(agent_related)
+            .bind(activity_ids)
+            .bind(activity_seqs)
+            .bind(activity_related)
+            .bind(rows.refs.iter().map(|r| r.0).collect::<Vec<i64>>())
+            .bind(rows.refs.iter().map(|r| r.1.as_str()).collect::<Vec<&str>>())
+            .bind(rows.refs.iter().map(|r| r.2).collect::<Vec<i64>>())
+            .bind(rows.definitions.iter().map(|d| d.0).collect::<Vec<&str>>())
+            .bind(rows.definitions.iter().map(|d| d.1.as_str()).collect::<Vec<&str>>())
+            .bind(rows.now_ms)
+            .execute(&mut *self)
+            .await?;
+        Ok(())
+    }
+
+    async fn void_statements(&mut self, ids: &[String]) -> Result<(), Error> {
+        if !ids.is_empty() {
+            sqlx::query(sqlx::AssertSqlSafe(VOID_TARGETS_SQL.replace("{ids}", "SELECT * FROM UNNEST($1::text[])")))
+                .bind(ids)
+                .execute(&mut *self)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 /// The body of [`Store::write_statement_batches`] inside an open write transaction `$tx`, so
 /// other writers (SCORM commits) store statements atomically with their own rows. Evaluates to
 /// the per-batch outcomes; `?` leaves the enclosing function (the transaction is then dropped,
 /// i.e. rolled back).
 macro_rules! write_batches_in_tx {
     ($tx:ident, $is_pg:expr, $batches:expr, $now_ms:expr) => {{
-            // 1. which ids exist already
+            // 1. which ids exist already, what the definitions say now (for every Activity a
+            //    statement may define), and new statement numbers: one round trip
             let mut all_ids: Vec<String> = Vec::new();
+            let mut candidate_definitions: BTreeSet<&str> = BTreeSet::new();
             for batch in $batches {
                 for p in &batch.statements {
                     all_ids.push(p.index.statement_id.hyphenated().to_string());
+                    if batch.define {
+                        candidate_definitions.extend(lms_xapi::activity_definitions(&p.json).into_iter().map(|(id, _)| id));
+                    }
                 }
             }
+            let numbers = all_ids.len();
             all_ids.sort_unstable();
             all_ids.dedup();
+            let candidate_definitions: Vec<&str> = candidate_definitions.into_iter().collect();
+            let lookup = StatementTables::look_up(&mut *$tx, &all_ids, &candidate_definitions, numbers).await?;
             let mut existing: HashMap<String, Value> = HashMap::new();
-            for chunk in all_ids.chunks(ID_CHUNK) {
-                let sql = format!("SELECT id, json FROM xapi_statements WHERE id IN ({})", placeholders_for($is_pg, chunk.len()));
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.as_str());
-                }
-                for row in q.fetch_all(&mut *$tx).await? {
-                    let id: String = row.try_get(0)?;
-                    let json: String = row.try_get(1)?;
-                    existing.insert(id, serde_json::from_str(&json).unwrap_or(Value::Null));
-                }
+            for (id, json) in lookup.existing {
+                existing.insert(id, serde_json::from_str(&json).unwrap_or(Value::Null));
             }
 
             // 2. decide per batch
@@ -338,58 +648,12 @@ macro_rules! write_batches_in_tx {
                 outcomes.push(Ok(()));
             }
             if !accepted.is_empty() {
-
-                // 3. numbers
-                let seqs: Vec<i64> = match $is_pg {
-                    true => {
-                        let mut v: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(
-                            "SELECT nextval('xapi_statement_seq') FROM generate_series(1, $1)".to_string(),
-                        ))
-                        .bind(accepted.len() as i64)
-                        .fetch_all(&mut *$tx)
-                        .await?;
-                        v.sort_unstable();
-                        v
-                    }
-                    false => {
-                        let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe("SELECT COALESCE(MAX(seq), 0) FROM xapi_statements".to_string()))
-                            .fetch_one(&mut *$tx)
-                            .await?;
-                        (1..=accepted.len() as i64).map(|i| max + i).collect()
-                    }
-                };
                 let rows: Vec<Row0> = accepted
                     .iter()
-                    .zip(&seqs)
+                    .zip(&lookup.seqs)
                     .map(|((p, client), seq)| Row0 { seq: *seq, prepared: p, json: p.json.to_string(), client_key: client })
                     .collect();
 
-                // 4. statements
-                for chunk in rows.chunks(STATEMENT_CHUNK) {
-                    let sql = values_sql_for(
-                        $is_pg,
-                        "INSERT INTO xapi_statements (seq, id, stored_ms, verb_id, registration, voided, client_key, json) VALUES ",
-                        8,
-                        chunk.len(),
-                        "",
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for r in chunk {
-                        let ix = &r.prepared.index;
-                        q = q
-                            .bind(r.seq)
-                            .bind(ix.statement_id.hyphenated().to_string())
-                            .bind(ix.stored.timestamp_millis())
-                            .bind(ix.verb_id.as_str())
-                            .bind(ix.registration.map(|u| u.hyphenated().to_string()))
-                            .bind(0i64)
-                            .bind(r.client_key)
-                            .bind(r.json.as_str());
-                    }
-                    q.execute(&mut *$tx).await?;
-                }
-
-                // 5. relation rows
                 let mut agent_rows: Vec<(&str, i64, i64)> = Vec::new();
                 let mut activity_rows: Vec<(&str, i64, i64)> = Vec::new();
                 let mut ref_rows: Vec<(i64, String, i64)> = Vec::new();
@@ -420,64 +684,8 @@ macro_rules! write_batches_in_tx {
                         ref_rows.push((r.seq, id.hyphenated().to_string(), ix.voided_statement_id.is_some() as i64));
                     }
                 }
-                for (table, column, list) in [
-                    ("xapi_statement_agents", "agent_key", &agent_rows),
-                    ("xapi_statement_activities", "activity_id", &activity_rows),
-                ] {
-                    for chunk in list.chunks(ROW_CHUNK) {
-                        let sql = values_sql_for($is_pg, &format!("INSERT INTO {table} ({column}, seq, related_only) VALUES "), 3, chunk.len(), "");
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                        for (key, seq, related) in chunk {
-                            q = q.bind(*key).bind(*seq).bind(*related);
-                        }
-                        q.execute(&mut *$tx).await?;
-                    }
-                }
-                for chunk in ref_rows.chunks(ROW_CHUNK) {
-                    let sql = values_sql_for($is_pg, "INSERT INTO xapi_statement_refs (seq, ref_id, voiding) VALUES ", 3, chunk.len(), "");
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for (seq, id, voiding) in chunk {
-                        q = q.bind(*seq).bind(id.as_str()).bind(*voiding);
-                    }
-                    q.execute(&mut *$tx).await?;
-                }
 
-                // 6. voiding: targets of the new voiding statements, and new statements that an
-                //    earlier voiding statement targets; a voiding statement is never voided.
-                let mut void_ids: Vec<String> =
-                    rows.iter().filter_map(|r| r.prepared.index.voided_statement_id).map(|u| u.hyphenated().to_string()).collect();
-                void_ids.sort_unstable();
-                void_ids.dedup();
-                for chunk in void_ids.chunks(ID_CHUNK) {
-                    let sql = format!(
-                        "UPDATE xapi_statements SET voided = 1 WHERE id IN ({}) AND voided = 0 \
-                         AND seq NOT IN (SELECT seq FROM xapi_statement_refs WHERE voiding = 1)",
-                        placeholders_for($is_pg, chunk.len())
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(id.as_str());
-                    }
-                    q.execute(&mut *$tx).await?;
-                }
-                let new_ids: Vec<String> = rows
-                    .iter()
-                    .filter(|r| r.prepared.index.voided_statement_id.is_none())
-                    .map(|r| r.prepared.index.statement_id.hyphenated().to_string())
-                    .collect();
-                for chunk in new_ids.chunks(ID_CHUNK) {
-                    let sql = format!(
-                        "UPDATE xapi_statements SET voided = 1 WHERE id IN (SELECT ref_id FROM xapi_statement_refs WHERE voiding = 1 AND ref_id IN ({}))",
-                        placeholders_for($is_pg, chunk.len())
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(id.as_str());
-                    }
-                    q.execute(&mut *$tx).await?;
-                }
-
-                // 7. attachments and activity definitions, in key order
+                // 3. attachments and activity definitions, in key order
                 let attachment_list: Vec<&NewAttachment> = attachments.into_values().collect();
                 for chunk in attachment_list.chunks(100) {
                     let sql = values_sql_for(
@@ -496,42 +704,45 @@ macro_rules! write_batches_in_tx {
                 // the canonical definition gathers what every statement said: language maps are
                 // merged, other properties take the newest value
                 let mut known: HashMap<String, Value> = HashMap::new();
-                let definition_ids: Vec<&str> = definitions.keys().copied().collect();
-                for chunk in definition_ids.chunks(ID_CHUNK) {
-                    let sql = format!("SELECT id, definition_json FROM xapi_activities WHERE id IN ({})", placeholders_for($is_pg, chunk.len()));
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    for row in q.fetch_all(&mut *$tx).await? {
-                        let id: String = row.try_get(0)?;
-                        let text: String = row.try_get(1)?;
-                        if let Ok(v) = serde_json::from_str(&text) {
-                            known.insert(id, v);
-                        }
+                for (id, text) in lookup.definitions {
+                    if let Ok(v) = serde_json::from_str(&text) {
+                        known.insert(id, v);
                     }
                 }
+                // (a definition that says nothing new is not written again: most statements
+                // repeat what their Activity's earlier statements said)
                 let definition_list: Vec<(&str, String)> = definitions
                     .into_iter()
-                    .map(|(id, d)| match known.get(id) {
-                        Some(old) => (id, merge_definition(old, &d).to_string()),
-                        None => (id, d.to_string()),
+                    .filter_map(|(id, d)| match known.get(id) {
+                        Some(old) => {
+                            let merged = merge_definition(old, &d);
+                            (merged != *old).then(|| (id, merged.to_string()))
+                        }
+                        None => Some((id, d.to_string())),
                     })
                     .collect();
-                for chunk in definition_list.chunks(ROW_CHUNK) {
-                    let sql = values_sql_for(
-                        $is_pg,
-                        "INSERT INTO xapi_activities (id, definition_json, updated_ms) VALUES ",
-                        3,
-                        chunk.len(),
-                        " ON CONFLICT (id) DO UPDATE SET definition_json = excluded.definition_json, updated_ms = excluded.updated_ms",
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for (id, definition) in chunk {
-                        q = q.bind(*id).bind(definition.as_str()).bind($now_ms);
-                    }
-                    q.execute(&mut *$tx).await?;
-                }
+
+                // 4. the statements, their relation rows and the definitions: one round trip
+                StatementTables::insert_statements(
+                    &mut *$tx,
+                    &NewRows {
+                        statements: &rows,
+                        agents: &agent_rows,
+                        activities: &activity_rows,
+                        refs: &ref_rows,
+                        definitions: &definition_list,
+                        now_ms: $now_ms,
+                    },
+                )
+                .await?;
+
+                // 5. voiding: the targets of the new voiding statements (a new statement that an
+                //    earlier voiding statement targets was stored voided)
+                let mut void_ids: Vec<String> =
+                    rows.iter().filter_map(|r| r.prepared.index.voided_statement_id).map(|u| u.hyphenated().to_string()).collect();
+                void_ids.sort_unstable();
+                void_ids.dedup();
+                StatementTables::void_statements(&mut *$tx, &void_ids).await?;
             }
             outcomes
     }};
@@ -540,13 +751,10 @@ pub(crate) use write_batches_in_tx;
 
 /// What [`write_batches_in_tx!`] names: `use crate::xapi::tx_support::*;` where it expands.
 pub(crate) mod tx_support {
-    pub(crate) use super::{
-        ID_CHUNK, NewAttachment, ROW_CHUNK, Row0, STATEMENT_CHUNK, merge_definition, placeholders_for, values_sql_for,
-        without_filled_timestamp,
-    };
+    pub(crate) use super::{NewAttachment, NewRows, Row0, StatementTables, merge_definition, values_sql_for, without_filled_timestamp};
     pub(crate) use lms_xapi::{PreparedStatement, StatementObject};
     pub(crate) use serde_json::Value;
-    pub(crate) use std::collections::{BTreeMap, HashMap};
+    pub(crate) use std::collections::{BTreeMap, BTreeSet, HashMap};
 }
 
 impl Store {
