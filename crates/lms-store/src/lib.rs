@@ -80,7 +80,9 @@ pub struct Store {
     db: Db,
     blobs: BlobStore,
     data_dir: PathBuf,
-    /// SQLite: the WAL checkpointer ([`db::spawn_checkpointer`]), stopped with the last handle.
+    /// The background maintenance task, stopped with the last handle: SQLite's WAL
+    /// checkpointer ([`db::spawn_checkpointer`]), PostgreSQL's planner statistics
+    /// ([`db::spawn_statistics_keeper`]).
     _checkpointer: Option<std::sync::Arc<db::TaskGuard>>,
 }
 
@@ -98,11 +100,14 @@ impl Store {
         let db = Db::connect(config).await?;
         migrate::apply(&db).await?;
         let blobs = BlobStore::open(config.data_dir.join("blobs"))?;
-        let checkpointer = match &db {
-            Db::Sqlite(pool) => Some(std::sync::Arc::new(db::TaskGuard(db::spawn_checkpointer(pool.clone())))),
-            Db::Postgres(_) => None,
+        let maintenance = match &db {
+            Db::Sqlite(pool) => {
+                db::checkpoint_now(pool).await?;
+                Some(std::sync::Arc::new(db::TaskGuard(db::spawn_checkpointer(pool.clone()))))
+            }
+            Db::Postgres(pool) => Some(std::sync::Arc::new(db::TaskGuard(db::spawn_statistics_keeper(pool.clone())))),
         };
-        Ok(Store { db, blobs, data_dir: config.data_dir.clone(), _checkpointer: checkpointer })
+        Ok(Store { db, blobs, data_dir: config.data_dir.clone(), _checkpointer: maintenance })
     }
 
     pub fn backend(&self) -> Backend {
