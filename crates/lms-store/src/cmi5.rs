@@ -13,7 +13,6 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::db::{BeginWrite, Db, with_db};
 use crate::xapi::tx_support::*;

@@ -1,5 +1,7 @@
-//! Package import: check the archive, parse it, stream every file into the blob store,
-//! then record the package version and its file list in one transaction.
+//! Package import: check the archive, parse it, stream every file into the blob store
+//! (new files are synced while the import goes on), name the new blobs and sync their
+//! folders, then record the package version and its file list in one transaction: a row
+//! commits only after the blobs it names are durable.
 //!
 //! Versions: uploads with the same standard and manifest identifier are versions of one
 //! course (`course_key`); each gets a new row and id, so attempts keep pointing at the
@@ -15,6 +17,7 @@ use lms_package::{Diagnostic, Package, ParseOptions, Severity};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::blobs::NewBlobs;
 use crate::db::{BeginWrite, with_db};
 use crate::{Error, Store, now_text};
 
@@ -78,7 +81,6 @@ struct Extracted {
     package: Package,
     diagnostics: Vec<Diagnostic>,
     files: Vec<PackageFile>,
-    new_blobs: Vec<String>,
     content_sha256: String,
 }
 
@@ -94,18 +96,17 @@ impl Store {
         let blobs = self.blobs.clone();
         let zip_path: PathBuf = zip_path.to_path_buf();
         let limits = options.limits.clone();
-        let extracted = tokio::task::spawn_blocking(move || extract(&blobs, &zip_path, &limits, progress.as_deref()))
-            .await
-            .map_err(|e| Error::Task(e.to_string()))??;
-        match self.record_package(&extracted, options).await {
-            Ok((record, duplicate)) => {
-                Ok(ImportOutcome { record, package: extracted.package, diagnostics: extracted.diagnostics, duplicate })
-            }
-            Err(e) => {
-                self.blobs.remove_new(&extracted.new_blobs);
-                Err(e)
-            }
-        }
+        let extracted = tokio::task::spawn_blocking(move || {
+            let (extracted, new_blobs) = extract(&blobs, &zip_path, &limits, progress.as_deref())?;
+            new_blobs.publish()?;
+            Ok::<_, Error>(extracted)
+        })
+        .await
+        .map_err(|e| Error::Task(e.to_string()))??;
+        // The blobs are durable now. Should recording fail, they stay: another upload may
+        // already have found them stored and named them in its own row.
+        let (record, duplicate) = self.record_package(&extracted, options).await?;
+        Ok(ImportOutcome { record, package: extracted.package, diagnostics: extracted.diagnostics, duplicate })
     }
 
     /// Imports a bare course structure file (a `cmi5.xml` sent on its own, not zipped): it is
@@ -117,15 +118,8 @@ impl Store {
         let extracted = tokio::task::spawn_blocking(move || extract_structure_file(&blobs, &path))
             .await
             .map_err(|e| Error::Task(e.to_string()))??;
-        match self.record_package(&extracted, options).await {
-            Ok((record, duplicate)) => {
-                Ok(ImportOutcome { record, package: extracted.package, diagnostics: extracted.diagnostics, duplicate })
-            }
-            Err(e) => {
-                self.blobs.remove_new(&extracted.new_blobs);
-                Err(e)
-            }
-        }
+        let (record, duplicate) = self.record_package(&extracted, options).await?;
+        Ok(ImportOutcome { record, package: extracted.package, diagnostics: extracted.diagnostics, duplicate })
     }
 
     /// Records a new version in one write transaction (one round of the pool, one commit),
@@ -377,15 +371,16 @@ enum Job {
     End,
 }
 
-/// The blocking part: archive checks, parse, then every entry unpacked, hashed and stored.
-/// Larger packages are unpacked on this thread and hashed and stored on a second one, so
-/// that unpacking overlaps with hashing and the file system's work.
+/// The blocking part: archive checks, parse, then every entry unpacked, hashed and written
+/// to a temporary file (synced on other threads meanwhile). Larger packages are unpacked on
+/// this thread and hashed and stored on a second one, so that unpacking overlaps with
+/// hashing and the file system's work. The new blobs still need [`NewBlobs::publish`].
 fn extract(
     blobs: &crate::BlobStore,
     zip_path: &Path,
     limits: &ArchiveLimits,
     progress: Option<&(dyn Fn(u64, u64) + Send + Sync)>,
-) -> Result<Extracted, Error> {
+) -> Result<(Extracted, NewBlobs), Error> {
     let file = File::open(zip_path).map_err(Error::io(zip_path))?;
     let archive = SafeArchive::open(std::io::BufReader::new(file), limits).map_err(Error::Archive)?;
     let source = lms_package::ZipSource::new(archive);
@@ -401,7 +396,7 @@ fn extract(
     let entries: Vec<(usize, String, u64)> =
         archive.entries().iter().enumerate().filter(|(_, e)| !e.is_dir).map(|(i, e)| (i, e.path.clone(), e.size)).collect();
     let total: u64 = entries.iter().map(|e| e.2).sum();
-    let mut storer = Storer { blobs, progress, total, done: 0, stored: vec![None; entries.len()], open: None };
+    let mut storer = Storer { new: blobs.new_blobs(), progress, total, done: 0, stored: vec![None; entries.len()], open: None };
 
     let unpacked = if total < SECOND_THREAD_BYTES {
         let mut sink = InlineSink { storer: &mut storer, error: None, spare: Vec::new() };
@@ -436,12 +431,11 @@ fn extract(
             }
         })
     };
-    // A file still open here was cut off by an unpacking error; dropping it removes its
-    // temporary file.
-    storer.open = None;
-    let created: Vec<String> = storer.stored.iter().flatten().filter(|p| p.created).map(|p| p.sha256.clone()).collect();
+    // On an error, dropping the storer removes every temporary file it wrote (including
+    // one cut off mid-file); nothing was named yet.
+    let Storer { new, stored, open, .. } = storer;
+    drop(open);
     if let Err(e) = unpacked {
-        blobs.remove_new(&created);
         return Err(match e {
             UnpackError::Archive(e) => Error::Archive(e),
             UnpackError::Store(e) => e,
@@ -449,9 +443,8 @@ fn extract(
         });
     }
     let mut files = Vec::with_capacity(entries.len());
-    for ((_, path, _), put) in entries.into_iter().zip(storer.stored) {
+    for ((_, path, _), put) in entries.into_iter().zip(stored) {
         let Some(put) = put else {
-            blobs.remove_new(&created);
             return Err(Error::Task(format!("`{path}` was not stored")));
         };
         files.push(PackageFile { path, sha256: put.sha256, size: put.size as i64 });
@@ -465,7 +458,7 @@ fn extract(
         hasher.update([b'\n']);
     }
     let content_sha256 = hex::encode(hasher.finalize());
-    Ok(Extracted { package, diagnostics, files, new_blobs: created, content_sha256 })
+    Ok((Extracted { package, diagnostics, files, content_sha256 }, new))
 }
 
 enum UnpackError {
@@ -478,14 +471,15 @@ enum UnpackError {
 
 /// The storing side: hashes and stores every file it is handed.
 struct Storer<'a> {
-    blobs: &'a crate::BlobStore,
+    /// The files written so far that were not stored yet.
+    new: NewBlobs,
     progress: Option<&'a (dyn Fn(u64, u64) + Send + Sync)>,
     total: u64,
     done: u64,
     /// One per file, by position in the file list.
     stored: Vec<Option<crate::blobs::PutBlob>>,
     /// The larger file being received in parts.
-    open: Option<(usize, crate::blobs::BlobStream<'a>)>,
+    open: Option<(usize, crate::blobs::BlobStream)>,
 }
 
 impl Storer<'_> {
@@ -493,23 +487,23 @@ impl Storer<'_> {
     fn take(&mut self, job: Job) -> Result<Option<Vec<u8>>, Error> {
         match job {
             Job::Whole { slot, bytes } => {
-                let blob = self.blobs.put_bytes(&bytes)?;
+                let blob = self.new.put_bytes(&bytes)?;
                 self.stored_one(slot, blob);
                 Ok(Some(bytes))
             }
             Job::Begin { slot } => {
-                self.open = Some((slot, self.blobs.stream()?));
+                self.open = Some((slot, self.new.stream()?));
                 Ok(None)
             }
             Job::Part(bytes) => {
                 if let Some((_, stream)) = self.open.as_mut() {
-                    stream.write_all(&bytes).map_err(Error::io(self.blobs.root().join("tmp")))?;
+                    stream.write_all(&bytes).map_err(Error::io(self.new.root().join("tmp")))?;
                 }
                 Ok(Some(bytes))
             }
             Job::End => {
                 if let Some((slot, stream)) = self.open.take() {
-                    let blob = stream.finish()?;
+                    let blob = stream.finish_into(&mut self.new)?;
                     self.stored_one(slot, blob);
                 }
                 Ok(None)
@@ -673,8 +667,8 @@ fn extract_structure_file(blobs: &crate::BlobStore, path: &Path) -> Result<Extra
         }
         package => return Err(Error::NotImportable { title: package.map(|p| p.title), diagnostics }),
     };
+    // Durable before the row that names it commits.
     let put = blobs.put_bytes(&bytes)?;
-    let new_blobs = if put.created { vec![put.sha256.clone()] } else { Vec::new() };
     let files = vec![PackageFile { path: "cmi5.xml".into(), sha256: put.sha256.clone(), size: put.size as i64 }];
     let mut hasher = Sha256::new();
     hasher.update(b"cmi5.xml");
@@ -682,5 +676,5 @@ fn extract_structure_file(blobs: &crate::BlobStore, path: &Path) -> Result<Extra
     hasher.update(put.sha256.as_bytes());
     hasher.update([b'\n']);
     let content_sha256 = hex::encode(hasher.finalize());
-    Ok(Extracted { package, diagnostics, files, new_blobs, content_sha256 })
+    Ok(Extracted { package, diagnostics, files, content_sha256 })
 }

@@ -388,24 +388,37 @@ impl Store {
         let (job_tx, job_rx) = tokio::sync::mpsc::channel::<Job>(64);
         let (row_tx, mut row_rx) = tokio::sync::mpsc::channel::<NewRow>(512);
         let blobs = self.blobs.clone();
+        // New PDFs wait here (written, their data being synced) until the recorder names
+        // them, just before the transaction holding their rows commits.
+        let new_blobs = Arc::new(Mutex::new(blobs.new_blobs()));
+        let writer_new_blobs = new_blobs.clone();
         let writer = tokio::task::spawn_blocking(move || -> Result<(u64, u64, Vec<BatchItemError>), Error> {
-            let job_rx = Mutex::new(job_rx);
+            let new_blobs = writer_new_blobs;
+            // Jobs are numbered as workers take them, so the zip lists the certificates in
+            // request order whichever worker finishes first.
+            let job_rx = Mutex::new((job_rx, 0u64));
             let fonts = Fonts::builtin();
-            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Done>(workers.get() * 2);
+            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<(u64, Done)>(workers.get() * 2);
             let mut zip = ZipOut::new(out, now, &blobs)?;
             std::thread::scope(|scope| {
                 for _ in 0..workers.get() {
                     let done_tx = done_tx.clone();
-                    let (job_rx, fonts, blobs) = (&job_rx, &fonts, &blobs);
+                    let (job_rx, fonts, blobs, new_blobs) = (&job_rx, &fonts, &blobs, &*new_blobs);
                     scope.spawn(move || {
                         loop {
                             let job = match job_rx.lock() {
-                                Ok(mut rx) => rx.blocking_recv(),
+                                Ok(mut guard) => {
+                                    let (rx, taken) = &mut *guard;
+                                    rx.blocking_recv().map(|job| {
+                                        *taken += 1;
+                                        (*taken - 1, job)
+                                    })
+                                }
                                 Err(_) => None,
                             };
-                            let Some(job) = job else { break };
-                            let done = run_job(job, fonts, blobs, now);
-                            if done_tx.send(done).is_err() {
+                            let Some((index, job)) = job else { break };
+                            let done = run_job(job, fonts, blobs, new_blobs, now);
+                            if done_tx.send((index, done)).is_err() {
                                 break;
                             }
                         }
@@ -415,7 +428,18 @@ impl Store {
                 let (mut issued, mut existing, mut failed) = (0u64, 0u64, Vec::new());
                 let mut written = 0u64;
                 let mut result = Ok(());
-                for done in done_rx.iter() {
+                let mut early = std::collections::BTreeMap::new();
+                let mut next = 0u64;
+                let in_order = done_rx.iter().flat_map(|(index, done)| {
+                    early.insert(index, done);
+                    std::iter::from_fn(|| {
+                        let done = early.remove(&next)?;
+                        next += 1;
+                        Some(done)
+                    })
+                    .collect::<Vec<_>>()
+                });
+                for done in in_order {
                     if result.is_err() {
                         continue; // drain so the workers can finish
                     }
@@ -510,6 +534,15 @@ impl Store {
                     batch.push(row);
                 }
                 if (end && !batch.is_empty()) || batch.len() >= 500 || (row_rx.is_empty() && !batch.is_empty()) {
+                    // Every PDF of these rows was added before its row was sent: name them
+                    // all (and any added since) durably first.
+                    let ready = match new_blobs.lock() {
+                        Ok(mut pending) => std::mem::replace(&mut *pending, self.blobs.new_blobs()),
+                        Err(_) => return Err(Error::Task("a certificate worker panicked".into())),
+                    };
+                    tokio::task::spawn_blocking(move || ready.publish())
+                        .await
+                        .map_err(|e| Error::Task(format!("storing certificate PDFs: {e}")))??;
                     with_db!(&self.db, |pool| {
                         async {
                             let mut tx = pool.begin_write().await?;
@@ -672,7 +705,7 @@ impl Store {
     }
 }
 
-fn run_job(job: Job, fonts: &Fonts, blobs: &crate::BlobStore, now: DateTime<Utc>) -> Done {
+fn run_job(job: Job, fonts: &Fonts, blobs: &crate::BlobStore, new_blobs: &Mutex<crate::blobs::NewBlobs>, now: DateTime<Utc>) -> Done {
     match job {
         Job::Existing(issued) => {
             let path = blobs.path_of(&issued.pdf_sha256);
@@ -692,12 +725,13 @@ fn run_job(job: Job, fonts: &Fonts, blobs: &crate::BlobStore, now: DateTime<Utc>
             };
             let sha256 = hex::encode(Sha256::digest(&pdf));
             let size = pdf.len() as u64;
-            if !blobs.contains(&sha256) {
-                match blobs.put_from(|w| w.write_all(&pdf)) {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => return fail(format!("storing the PDF: {e}")),
-                    Err(e) => return fail(format!("storing the PDF: {e}")),
-                }
+            // Written and synced meanwhile; named before the row commits.
+            let put = match new_blobs.lock() {
+                Ok(mut new_blobs) => new_blobs.put_hashed(&pdf, sha256.clone()),
+                Err(_) => Err(Error::Task("another certificate worker panicked".into())),
+            };
+            if let Err(e) = put {
+                return fail(format!("storing the PDF: {e}"));
             }
             Done::New { prepared, pdf, sha256, size }
         }

@@ -287,3 +287,24 @@ on_both!(an_entry_that_lies_mid_import_leaves_nothing_new, |store: Store, dir: P
     let (_, disk) = store.package_file(&kept.record.id, "index.html").await.unwrap().unwrap();
     assert_eq!(std::fs::read(disk).unwrap(), shared);
 });
+
+on_both!(a_damaged_blob_is_not_trusted_as_stored, |store: Store, dir: PathBuf| async move {
+    // A blob file cut short (as a power loss could leave one written before blobs were
+    // synced) must not count as a stored copy: the next upload of those bytes repairs it.
+    let work = tempfile::tempdir().unwrap();
+    let page = noise(20_000, 11);
+    let first = zip_file(work.path(), "first.zip", &[("imsmanifest.xml", MANIFEST_12.as_bytes()), ("index.html", &page)]);
+    let kept = store.import_package_zip(&first, &ImportOptions::default(), None).await.unwrap();
+    let (_, disk) = store.package_file(&kept.record.id, "index.html").await.unwrap().unwrap();
+    std::fs::write(&disk, &page[..100]).unwrap();
+    // A leftover temporary file with the same bytes is no stored copy either.
+    std::fs::write(dir.join("blobs/tmp/upload-leftover"), &page).unwrap();
+
+    let second =
+        zip_file(work.path(), "second.zip", &[("imsmanifest.xml", MANIFEST_12.as_bytes()), ("index.html", &page), ("more.html", b"more")]);
+    let outcome = store.import_package_zip(&second, &ImportOptions::default(), None).await.unwrap();
+    assert!(!outcome.duplicate);
+    assert!(std::fs::read(&disk).unwrap() == page, "the damaged blob is written again");
+    assert_eq!(blob_files(&dir), 3);
+    assert_eq!(store.count_blobs().await.unwrap(), 3);
+});
