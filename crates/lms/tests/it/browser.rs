@@ -568,6 +568,16 @@ fn press(browser: &Browser, control: &str) {
                 "suspend" => "suspend",
                 other => panic!("unknown player control {other:?} in golf_sequencing.json"),
             };
+            // The control's state follows the SCO's last commit only once the player's
+            // refresh of the request validity has come back (slow on a loaded machine): wait
+            // for it to be offered, then press it.
+            let offered = format!("var b = document.getElementById('{id}'); return !(b.disabled || b.hidden);");
+            let mut waited = Duration::ZERO;
+            while in_player(browser, &offered) != json!(true) && waited < Duration::from_secs(20) {
+                in_player(browser, "lmsPlayer.refresh(); return true;");
+                std::thread::sleep(Duration::from_millis(200));
+                waited += Duration::from_millis(200);
+            }
             format!("var b = document.getElementById('{id}'); if (b.disabled || b.hidden) return 'unavailable'; b.click(); return true;")
         }
     };
@@ -773,7 +783,11 @@ const done = arguments[arguments.length - 1];
             let Some(id) = found.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).map(str::to_string) else {
                 return false;
             };
-            browser.try_cmd("POST", &format!("/element/{id}/click"), json!({})).is_some()
+            // one click, even when the driver's answer fails: a click retried after it did land
+            // launches the AU twice, and the first launch's session (the page that may still be
+            // in the frame) is then superseded and its statements refused (403)
+            browser.try_cmd("POST", &format!("/element/{id}/click"), json!({}));
+            true
         });
     }
 
