@@ -17,7 +17,8 @@
 //! 3. Before the commits, the disk's own flush latency (`fsync` of 8 KiB in a loop): every
 //!    commit waits for one flush, so this is the floor under the commit p99.
 //!
-//! Run with `cargo bench -p lms-benches --bench rte`.
+//! Run with `cargo bench -p lms-benches --bench rte`; `LMS_BENCH_SCORM_BACKENDS=sqlite|postgres`
+//! for one backend.
 
 use std::collections::BTreeSet;
 use std::hint::black_box;
@@ -292,11 +293,18 @@ fn commits() {
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         fsync_floor(dir.path());
-        let mut config = StoreConfig::sqlite_in(dir.path());
-        config.max_connections = 16;
-        let store = Store::open(&config).await.unwrap();
-        both_paces("SQLite", &store, dir.path(), learners, commits, interval).await;
-        store.close().await;
+        // `LMS_BENCH_SCORM_BACKENDS=sqlite` or `=postgres` runs one of them (default both)
+        let backends = std::env::var("LMS_BENCH_SCORM_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+        if backends.contains("sqlite") {
+            let mut config = StoreConfig::sqlite_in(dir.path());
+            config.max_connections = 16;
+            let store = Store::open(&config).await.unwrap();
+            both_paces("SQLite", &store, dir.path(), learners, commits, interval).await;
+            store.close().await;
+        }
+        if !backends.contains("postgres") {
+            return;
+        }
 
         let admin_url =
             std::env::var("LMS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());

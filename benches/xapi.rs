@@ -9,7 +9,8 @@
 //! seconds (default 60; give it enough for the store to reach the full count). Run with
 //! `cargo bench -p lms-benches --bench xapi`; `LMS_BENCH_XAPI_STATEMENTS=100000` for a quick run,
 //! `LMS_BENCH_XAPI_BACKENDS=sqlite|postgres` for one backend, `LMS_BENCH_XAPI_KEEP_DB=1` to keep
-//! the PostgreSQL database afterwards (to look at its query plans).
+//! the PostgreSQL database afterwards (to look at its query plans), `LMS_BENCH_XAPI_SINGLE_CLIENTS`
+//! and `LMS_BENCH_XAPI_BATCH_CLIENTS` for the number of concurrent clients (default 64 and 4).
 //! Targets (issue 4): ≥ 20,000 single POSTs/s, ≥ 150,000 statements/s in batches, GET p99 < 20 ms.
 
 use std::sync::Arc;
@@ -28,6 +29,11 @@ const KEY: &str = "bench-key";
 const SECRET: &str = "bench-secret";
 fn phase_limit() -> Duration {
     Duration::from_secs(std::env::var("LMS_BENCH_XAPI_PHASE_S").ok().and_then(|v| v.parse().ok()).unwrap_or(60))
+}
+
+/// Concurrent clients of a load phase: `var` in the environment, else `default`.
+fn clients(var: &str, default: u64) -> u64 {
+    std::env::var(var).ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(default)
 }
 
 fn auth() -> String {
@@ -135,10 +141,13 @@ fn run_backend(runtime: &tokio::runtime::Runtime, criterion: &mut Criterion, nam
         (app(state), store)
     });
     let singles = 20_000u64.min(total);
-    let (sent, rate) = runtime.block_on(load(&router, 0, singles, 1, 64));
-    println!("xapi/{name}: single-statement POSTs, 64 concurrent clients: {sent} in total, {rate:.0} statements/s");
-    let (sent_batches, batch_rate) = runtime.block_on(load(&router, singles, total - singles, 100, 4));
-    println!("xapi/{name}: 100-statement batch POSTs, 4 concurrent clients: {sent_batches} in total, {batch_rate:.0} statements/s");
+    let (single_clients, batch_clients) = (clients("LMS_BENCH_XAPI_SINGLE_CLIENTS", 64), clients("LMS_BENCH_XAPI_BATCH_CLIENTS", 4));
+    let (sent, rate) = runtime.block_on(load(&router, 0, singles, 1, single_clients));
+    println!("xapi/{name}: single-statement POSTs, {single_clients} concurrent clients: {sent} in total, {rate:.0} statements/s");
+    let (sent_batches, batch_rate) = runtime.block_on(load(&router, singles, total - singles, 100, batch_clients));
+    println!(
+        "xapi/{name}: 100-statement batch POSTs, {batch_clients} concurrent clients: {sent_batches} in total, {batch_rate:.0} statements/s"
+    );
     let stored = runtime.block_on(store.xapi_statement_count()).unwrap();
     let (p50, p99) = runtime.block_on(filtered_get_p99(&router, 1_000));
     println!("xapi/{name}: filtered GET (agent+verb, limit 10) at {stored} statements: p50 {p50:.2} ms, p99 {p99:.2} ms");
