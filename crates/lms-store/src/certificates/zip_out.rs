@@ -373,7 +373,8 @@ impl Store {
 
     /// Issues many certificates at once and streams them into a zip (with `metadata.json` and
     /// `metadata.csv`, see the module docs). Rendering runs on `workers` threads of their own;
-    /// PDFs go to the blob store and the zip one by one; rows are recorded in transactions of
+    /// the zip lists the certificates in the order of `requests`, however many workers there
+    /// are. PDFs go to the blob store and the zip one by one; rows are recorded in transactions of
     /// up to 500. A request that fails is reported in [`BatchReport::failed`], the others go on.
     pub async fn issue_certificates_zip<W: Write + Send + 'static>(
         &self,
