@@ -384,6 +384,8 @@ impl OfferingState {
                 decided_at: None,
             });
             work.ask_approver(index, &approver, now);
+            // a waiting learner whose clash has gone since the last change gets a free seat now
+            work.promote(rules, now);
         } else {
             work.seat_or_waitlist(rules, index, now);
         }
@@ -449,6 +451,7 @@ impl OfferingState {
             booking,
             reason: CancelReason::ApprovalRejected,
         });
+        work.promote(rules, now);
         Ok(work.finish())
     }
 
