@@ -301,22 +301,43 @@ impl Drop for Server {
     }
 }
 
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Starts `lms serve` on two free ports of its own (the content listener too: its default,
+/// the main port + 1, may belong to another test's server). A server that exits instead of
+/// listening fails the test with what it printed.
 fn start_server(data: &Path) -> Server {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
+    let (port, content_port) = loop {
+        let (a, b) = (free_port(), free_port());
+        if a != b {
+            break (a, b);
+        }
     };
-    let child = lms()
+    let log = data.with_extension("stderr.log");
+    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+    let mut child = lms()
         .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data"])
         .arg(data)
         .env("LMS_ADMIN_TOKEN", "cli-test-admin-token-123")
+        .env("LMS_CONTENT_BIND", format!("127.0.0.1:{content_port}"))
+        .env_remove("LMS_CONTENT_ORIGIN")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "the server did not start");
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("lms serve exited with {status} before listening:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "lms serve did not listen on {port} within 60 s:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Server { child, port }
