@@ -167,9 +167,33 @@ fn run_backend(runtime: &tokio::runtime::Runtime, criterion: &mut Criterion, nam
     runtime.block_on(store.close());
 }
 
+/// The CPU every stored statement costs before any storage: parsing the request body,
+/// validating and preparing the statements (ids, `stored`, authority, index data) and
+/// serializing the JSON to store, on one core. Its inverse is the most statements per second
+/// and core the LRS can take whatever the database does.
+fn cpu_per_statement(criterion: &mut Criterion) {
+    let body = format!("[{}]", (0..100).map(statement).collect::<Vec<_>>().join(","));
+    let authority = serde_json::json!({"objectType": "Agent", "account": {"homePage": "https://lms.invalid/xapi/clients", "name": KEY}});
+    let mut group = criterion.benchmark_group("xapi_cpu");
+    group.throughput(criterion::Throughput::Elements(100));
+    group.bench_function("parse_validate_prepare_serialize_100", |b| {
+        b.iter(|| {
+            let value: serde_json::Value = serde_json::from_slice(body.as_bytes()).unwrap();
+            let serde_json::Value::Array(list) = value else { unreachable!() };
+            let prepared =
+                lms_xapi::prepare_statements(list, lms_xapi::XapiVersion::V2_0_0, &authority, chrono::Utc::now(), uuid::Uuid::now_v7)
+                    .unwrap();
+            let stored: usize = prepared.iter().map(|p| p.json.to_string().len()).sum();
+            std::hint::black_box(stored)
+        })
+    });
+    group.finish();
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut criterion = Criterion::default().configure_from_args();
+    cpu_per_statement(&mut criterion);
     let total: u64 = std::env::var("LMS_BENCH_XAPI_STATEMENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
 
     // `LMS_BENCH_XAPI_BACKENDS=sqlite` or `=postgres` runs one of them (default both)

@@ -109,7 +109,7 @@ fn registration_client_key(registration_id: &str) -> String {
 
 /// Statements the LMS writes, prepared for storage.
 fn prepare_lms(state: &AppState, statements: Vec<Value>) -> Result<Vec<PreparedStatement>, ApiError> {
-    lms_xapi::prepare_statements(statements, XapiVersion::V1_0_3, &lms_authority(state), now(), Uuid::new_v4).map_err(|e| {
+    lms_xapi::prepare_statements(statements, XapiVersion::V1_0_3, &lms_authority(state), now(), Uuid::now_v7).map_err(|e| {
         tracing::error!(error = %e, "a statement written by the LMS is not valid xAPI");
         ApiError::internal()
     })
@@ -229,7 +229,7 @@ pub(crate) async fn create_registration(
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "actor: not a valid xAPI Agent"));
     }
     let id = Uuid::new_v4();
-    let (registration, statements) = Registration::create(&course, id, actor.clone(), now(), &mut Uuid::new_v4).map_err(cmi5_error)?;
+    let (registration, statements) = Registration::create(&course, id, actor.clone(), now(), &mut Uuid::now_v7).map_err(cmi5_error)?;
     let record = state
         .store
         .create_cmi5_registration(NewCmi5Registration {
@@ -385,7 +385,7 @@ async fn launch(
                 session_id,
                 require_learner_preferences: true,
             };
-            let launched = registration.launch(&course, &request, now(), &mut Uuid::new_v4).map_err(cmi5_error)?;
+            let launched = registration.launch(&course, &request, now(), &mut Uuid::now_v7).map_err(cmi5_error)?;
             let mut change = state_change(&registration)?;
             change.new_session = Some(NewCmi5Session {
                 id: session_id.hyphenated().to_string(),
@@ -474,7 +474,7 @@ async fn waive(
         .store
         .change_cmi5_registration(&id, |current| -> Result<(Value, Cmi5Change), ApiError> {
             let mut registration = registration_state(current)?;
-            let statements = registration.waive(&course, au, reason, now(), &mut Uuid::new_v4).map_err(cmi5_error)?;
+            let statements = registration.waive(&course, au, reason, now(), &mut Uuid::now_v7).map_err(cmi5_error)?;
             // (a waive can satisfy the course; recorded below)
             let mut change = state_change(&registration)?;
             change.statements = prepare_lms(&state, statements)?;
@@ -505,7 +505,7 @@ async fn abandon(State(state): State<AppState>, caller: Caller, Path(session): P
         .store
         .change_cmi5_registration(&record.id, |current| -> Result<(Value, Cmi5Change), ApiError> {
             let mut registration = registration_state(current)?;
-            let statement = registration.abandon(&course, session_id, now(), &mut Uuid::new_v4).map_err(cmi5_error)?;
+            let statement = registration.abandon(&course, session_id, now(), &mut Uuid::now_v7).map_err(cmi5_error)?;
             let mut change = state_change(&registration)?;
             change.statements = prepare_lms(&state, vec![statement])?;
             change.client_key = Some(registration_client_key(&current.id));
@@ -667,7 +667,7 @@ pub(crate) async fn store_statements(
     attachments: Vec<NewAttachment>,
 ) -> Result<Vec<String>, LrsError> {
     let stored = now();
-    let prepared = lms_xapi::prepare_statements(statements.clone(), version, &session.client.authority, stored, Uuid::new_v4)
+    let prepared = lms_xapi::prepare_statements(statements.clone(), version, &session.client.authority, stored, Uuid::now_v7)
         .map_err(|e| LrsError { status: StatusCode::BAD_REQUEST, message: e.to_string() })?;
     let ids: Vec<String> = prepared.iter().map(|p| p.index.statement_id.hyphenated().to_string()).collect();
     let course = course_for(state, &session.package_id).await.map_err(api_to_lrs)?;
@@ -680,7 +680,7 @@ pub(crate) async fn store_statements(
             let mut ordered = Vec::new();
             for (raw, prepared) in statements.iter().zip(prepared) {
                 let following = registration
-                    .check_statement(&course, session_id, raw, stored, &mut Uuid::new_v4)
+                    .check_statement(&course, session_id, raw, stored, &mut Uuid::now_v7)
                     .map_err(forbidden)?;
                 ordered.push(prepared);
                 if !following.is_empty() {

@@ -463,7 +463,7 @@ async fn store_statements(state: &AppState, r: &XRequest, statements: Vec<Value>
             .map_err(|e| XError::new(e.status, e.message));
     }
     let stored = Utc::now();
-    let prepared = lms_xapi::prepare_statements(statements, r.version, &r.client.authority, stored, uuid::Uuid::new_v4)?;
+    let prepared = lms_xapi::prepare_statements(statements, r.version, &r.client.authority, stored, uuid::Uuid::now_v7)?;
     let ids: Vec<String> = prepared.iter().map(|p| p.index.statement_id.hyphenated().to_string()).collect();
     let batch = StatementBatch {
         statements: prepared,

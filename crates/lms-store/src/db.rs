@@ -49,6 +49,10 @@ impl Db {
             let options = PgConnectOptions::from_str(&url).map_err(connect_error)?;
             let pool = PgPoolOptions::new()
                 .max_connections(config.max_connections.max(1))
+                // no ping before every acquire: it is a round trip more for every query and
+                // transaction (a connection the server dropped fails its next query instead,
+                // and is then closed and replaced)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await

@@ -1121,14 +1121,14 @@ fn scorm_statements(
             language: context.language,
             interaction_verb: lms_scorm_xapi::InteractionVerb::Answered,
         };
-        let statements = lms_scorm_xapi::batches_to_statements(&scorm, produced, uuid::Uuid::new_v4).map_err(|e| e.to_string())?;
+        let statements = lms_scorm_xapi::batches_to_statements(&scorm, produced, uuid::Uuid::now_v7).map_err(|e| e.to_string())?;
         let authority = serde_json::json!({"objectType": "Agent", "account": {"homePage": context.home_page, "name": "lms"}});
         let prepared = lms_xapi::prepare_statements(
             statements,
             lms_xapi::XapiVersion::V2_0_0,
             &authority,
             chrono::Utc::now(),
-            uuid::Uuid::new_v4,
+            uuid::Uuid::now_v7,
         )
         .map_err(|e| e.to_string())?;
         Ok(StatementBatch { statements: prepared, attachments: vec![], client_key: SCORM_STATEMENT_CLIENT.into(), define: true })
@@ -1149,46 +1149,77 @@ fn is_terminate(call: &[String]) -> bool {
 /// Most commits in one group transaction.
 const GROUP_COMMITS: usize = 256;
 
-/// The SCORM commit writer: a task that applies every commit that arrived while the previous
-/// transaction was being flushed, in one transaction ([`Store::apply_scorm_commits`]), so
-/// concurrent learners share one disk flush instead of queueing for one each. Each caller is
-/// answered only after the transaction holding its commit is durable. Cheap to clone.
+/// How many group transactions of SCORM commits run at once: one on SQLite (one writer at a
+/// time is all it has), [`POSTGRES_LANES`] on PostgreSQL.
+fn writer_lanes(store: &Store) -> usize {
+    match store.backend() {
+        crate::Backend::Sqlite => 1,
+        crate::Backend::Postgres => POSTGRES_LANES,
+    }
+}
+
+/// Group transactions of SCORM commits in flight at once on PostgreSQL. With one, a commit
+/// that arrives while a group is being written waits for that whole group (its round trips
+/// and its flush) before its own starts, so its latency is up to two groups'; with several
+/// lanes it starts at once in the next free one, and PostgreSQL flushes concurrent commits
+/// together. Lanes cannot step on each other: a group locks its sessions and SCO states
+/// (`FOR UPDATE`, in id order) before it decides, so a second commit of the same session in
+/// another lane waits for the first and then reads what it wrote.
+const POSTGRES_LANES: usize = 3;
+
+type CommitMessage = (ScormCommitRequest, tokio::sync::oneshot::Sender<Result<CommitAck, Error>>);
+
+/// The SCORM commit writer: tasks ("lanes") that each apply every commit that arrived while
+/// the previous transaction was being flushed, in one transaction ([`Store::apply_scorm_commits`]),
+/// so concurrent learners share one disk flush instead of queueing for one each. Each caller
+/// is answered only after the transaction holding its commit is durable. One lane on SQLite,
+/// several on PostgreSQL ([`POSTGRES_LANES`]). Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct ScormCommitWriter {
-    sender: tokio::sync::mpsc::Sender<(ScormCommitRequest, tokio::sync::oneshot::Sender<Result<CommitAck, Error>>)>,
+    sender: tokio::sync::mpsc::Sender<CommitMessage>,
 }
 
 impl ScormCommitWriter {
-    /// Starts the writer task on the current tokio runtime. It ends when every handle is dropped.
+    /// Starts the writer's lanes on the current tokio runtime. They end when every handle is dropped.
     pub fn spawn(store: Store) -> ScormCommitWriter {
-        let (sender, mut receiver) =
-            tokio::sync::mpsc::channel::<(ScormCommitRequest, tokio::sync::oneshot::Sender<Result<CommitAck, Error>>)>(8_192);
-        tokio::spawn(async move {
-            while let Some(first) = receiver.recv().await {
-                let mut group = vec![first];
-                while group.len() < GROUP_COMMITS {
-                    match receiver.try_recv() {
-                        Ok(next) => group.push(next),
-                        Err(_) => break,
-                    }
-                }
-                let (requests, replies): (Vec<ScormCommitRequest>, Vec<_>) = group.into_iter().unzip();
-                match store.apply_scorm_commits(&requests).await {
-                    Ok(outcomes) => {
-                        for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                            let _ = reply.send(outcome);
+        let (sender, receiver) = tokio::sync::mpsc::channel::<CommitMessage>(8_192);
+        // the lanes take turns at the queue: the one holding it waits for the next commit
+        // and takes whatever else is waiting with it, then lets the next idle lane wait
+        let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
+        for _ in 0..writer_lanes(&store) {
+            let (store, receiver) = (store.clone(), receiver.clone());
+            tokio::spawn(async move {
+                loop {
+                    let group = {
+                        let mut queue = receiver.lock().await;
+                        let Some(first) = queue.recv().await else { break };
+                        let mut group = vec![first];
+                        while group.len() < GROUP_COMMITS {
+                            match queue.try_recv() {
+                                Ok(next) => group.push(next),
+                                Err(_) => break,
+                            }
+                        }
+                        group
+                    };
+                    let (requests, replies): (Vec<ScormCommitRequest>, Vec<_>) = group.into_iter().unzip();
+                    match store.apply_scorm_commits(&requests).await {
+                        Ok(outcomes) => {
+                            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                                let _ = reply.send(outcome);
+                            }
+                        }
+                        Err(error) => {
+                            tracing::error!(%error, commits = requests.len(), "storing SCORM commits failed");
+                            let message = error.to_string();
+                            for reply in replies {
+                                let _ = reply.send(Err(Error::Task(format!("storing the commit failed: {message}"))));
+                            }
                         }
                     }
-                    Err(error) => {
-                        tracing::error!(%error, commits = requests.len(), "storing SCORM commits failed");
-                        let message = error.to_string();
-                        for reply in replies {
-                            let _ = reply.send(Err(Error::Task(format!("storing the commit failed: {message}"))));
-                        }
-                    }
                 }
-            }
-        });
+            });
+        }
         ScormCommitWriter { sender }
     }
 
