@@ -101,6 +101,12 @@ impl Db {
     pub(crate) async fn close(&self) {
         with_db!(self, |pool| pool.close().await)
     }
+
+    /// Resolves when [`Db::close`] is called: a task holding a connection of its own must then
+    /// let it go, or the close waits for it forever.
+    pub(crate) fn close_event(&self) -> sqlx::pool::CloseEvent {
+        with_db!(self, |pool| pool.close_event())
+    }
 }
 
 /// How often a SQLite database's WAL is copied into the database file ([`spawn_checkpointer`]).
@@ -257,5 +263,107 @@ impl BeginWrite for PgPool {
     type Database = sqlx::Postgres;
     fn begin_write(&self) -> impl Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send {
         self.begin()
+    }
+}
+
+/// A connection that a writer task keeps for itself between transactions (the SCORM commit
+/// lanes, the LRS statement writer), or borrows from the pool for one call.
+///
+/// Kept for itself, it is taken from the pool at first use and held: no wait for the pool per
+/// group, a statement cache that stays warm (PostgreSQL prepares each statement text once per
+/// connection), and on SQLite a page cache that keeps the indexes the writer works on. On
+/// PostgreSQL it plans with generic plans (`plan_cache_mode = force_generic_plan`): the write
+/// statements take their rows as arrays, so a plan made for one group fits every other, and
+/// re-planning them per call cost more than running them. Such a connection is closed, not
+/// returned to the pool, when it is dropped or after an error (it may be broken, and the
+/// setting must not reach other users of the pool).
+pub(crate) struct WriterConnection {
+    held: Option<HeldConnection>,
+    dedicated: bool,
+}
+
+pub(crate) enum HeldConnection {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+/// Runs `$body` with `$conn` bound to the held connection, whichever backend it is.
+macro_rules! with_held {
+    ($held:expr, |$conn:ident| $body:expr) => {
+        match $held {
+            $crate::db::HeldConnection::Sqlite($conn) => $body,
+            $crate::db::HeldConnection::Postgres($conn) => $body,
+        }
+    };
+}
+pub(crate) use with_held;
+
+impl WriterConnection {
+    /// A connection the caller keeps across calls.
+    pub(crate) fn dedicated() -> WriterConnection {
+        WriterConnection { held: None, dedicated: true }
+    }
+
+    /// A pool connection for one call, returned to the pool afterwards.
+    pub(crate) fn borrowed() -> WriterConnection {
+        WriterConnection { held: None, dedicated: false }
+    }
+
+    /// The connection, taken from the pool when there is none yet.
+    pub(crate) async fn get(&mut self, db: &Db) -> Result<&mut HeldConnection, Error> {
+        let held = match self.held.take() {
+            Some(held) => held,
+            None => match db {
+                Db::Sqlite(pool) => HeldConnection::Sqlite(pool.acquire().await?),
+                Db::Postgres(pool) => {
+                    let mut connection = pool.acquire().await?;
+                    if self.dedicated {
+                        connection.close_on_drop();
+                        sqlx::query("SET plan_cache_mode = force_generic_plan").execute(&mut *connection).await?;
+                    }
+                    HeldConnection::Postgres(connection)
+                }
+            },
+        };
+        Ok(self.held.insert(held))
+    }
+
+    /// After a failed transaction: the next call takes a new connection; a dedicated one is
+    /// closed (it may be broken), a borrowed one goes back to the pool.
+    pub(crate) fn discard(&mut self) {
+        if let Some(held) = self.held.take()
+            && self.dedicated
+        {
+            match held {
+                HeldConnection::Sqlite(mut c) => c.close_on_drop(),
+                HeldConnection::Postgres(mut c) => c.close_on_drop(),
+            }
+        }
+    }
+}
+
+impl Drop for WriterConnection {
+    fn drop(&mut self) {
+        self.discard();
+    }
+}
+
+/// [`BeginWrite`] for a connection held by a writer.
+pub(crate) trait BeginWriteOn {
+    type Database: sqlx::Database;
+    fn begin_write(&mut self) -> impl Future<Output = Result<sqlx::Transaction<'_, Self::Database>, sqlx::Error>> + Send;
+}
+
+impl BeginWriteOn for sqlx::pool::PoolConnection<sqlx::Sqlite> {
+    type Database = sqlx::Sqlite;
+    fn begin_write(&mut self) -> impl Future<Output = Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error>> + Send {
+        sqlx::Connection::begin_with(&mut **self, "BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWriteOn for sqlx::pool::PoolConnection<sqlx::Postgres> {
+    type Database = sqlx::Postgres;
+    fn begin_write(&mut self) -> impl Future<Output = Result<sqlx::Transaction<'_, sqlx::Postgres>, sqlx::Error>> + Send {
+        sqlx::Connection::begin(&mut **self)
     }
 }

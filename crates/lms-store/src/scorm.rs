@@ -19,7 +19,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::db::{BeginWrite, Db, with_db};
+use crate::db::{BeginWrite, BeginWriteOn, Db, WriterConnection, with_db, with_held};
 use crate::xapi::tx_support::*;
 use crate::xapi::{StatementBatch, write_batches_in_tx};
 use crate::{Error, Store, now_text};
@@ -1034,7 +1034,7 @@ impl Store {
     ) -> Result<CommitAck, Error> {
         let request =
             ScormCommitRequest { session_id: session_id.to_string(), token: token.to_string(), batches: batches.to_vec(), now };
-        let (_, outcome) = self.apply_scorm_group(std::slice::from_ref(&request)).await;
+        let (_, outcome) = self.apply_scorm_group(&mut WriterConnection::borrowed(), std::slice::from_ref(&request)).await;
         outcome?.pop().unwrap_or_else(|| Err(Error::Task("a SCORM commit got no answer".into())))
     }
 
@@ -1045,7 +1045,16 @@ impl Store {
     /// commit is applied again in a transaction of its own, so one bad commit costs only its own
     /// answer. The outer error means no transaction could be started and nothing was stored.
     pub async fn apply_scorm_commits(&self, requests: &[ScormCommitRequest]) -> Result<Vec<Result<CommitAck, Error>>, Error> {
-        let (began, outcome) = self.apply_scorm_group(requests).await;
+        self.apply_scorm_commits_on(&mut WriterConnection::borrowed(), requests).await
+    }
+
+    /// [`Store::apply_scorm_commits`] on a writer's own connection.
+    pub(crate) async fn apply_scorm_commits_on(
+        &self,
+        writer: &mut WriterConnection,
+        requests: &[ScormCommitRequest],
+    ) -> Result<Vec<Result<CommitAck, Error>>, Error> {
+        let (began, outcome) = self.apply_scorm_group(writer, requests).await;
         let error = match outcome {
             Ok(answers) => return Ok(answers),
             Err(error) if !began => return Err(error),
@@ -1060,7 +1069,7 @@ impl Store {
                 answers.push(Err(Error::Task(format!("storing the commit failed: {message}"))));
                 continue;
             }
-            let (began, outcome) = self.apply_scorm_group(std::slice::from_ref(request)).await;
+            let (began, outcome) = self.apply_scorm_group(writer, std::slice::from_ref(request)).await;
             match outcome {
                 Ok(mut one) => answers.push(one.pop().unwrap_or_else(|| Err(Error::Task("a SCORM commit got no answer".into())))),
                 Err(error) => {
@@ -1075,21 +1084,30 @@ impl Store {
         Ok(answers)
     }
 
-    /// One transaction for `requests` ([`apply_commits_in_tx!`]); `true` once it began.
-    async fn apply_scorm_group(&self, requests: &[ScormCommitRequest]) -> (bool, Result<Vec<Result<CommitAck, Error>>, Error>) {
+    /// One transaction for `requests` ([`apply_commits_in_tx!`]) on the writer's connection;
+    /// `true` once it began. After a database error the writer takes a new connection.
+    async fn apply_scorm_group(
+        &self,
+        writer: &mut WriterConnection,
+        requests: &[ScormCommitRequest],
+    ) -> (bool, Result<Vec<Result<CommitAck, Error>>, Error>) {
         let is_pg = matches!(self.db, Db::Postgres(_));
         let stamp = now_text();
         let mut began = false;
-        let outcome = with_db!(&self.db, |pool| {
-            async {
-                let mut tx = pool.begin_write().await?;
+        let outcome = async {
+            let held = writer.get(&self.db).await?;
+            with_held!(held, |connection| {
+                let mut tx = connection.begin_write().await?;
                 began = true;
                 let answers = apply_commits_in_tx!(tx, is_pg, requests, &stamp)?;
                 tx.commit().await?;
                 Ok(answers)
-            }
-            .await
-        });
+            })
+        }
+        .await;
+        if matches!(outcome, Err(Error::Database(_))) {
+            writer.discard();
+        }
         (began, outcome)
     }
 }
@@ -1189,10 +1207,14 @@ impl ScormCommitWriter {
         for _ in 0..writer_lanes(&store) {
             let (store, receiver) = (store.clone(), receiver.clone());
             tokio::spawn(async move {
+                let mut connection = WriterConnection::dedicated();
+                // the lane lets its connection go when the store closes (it would wait for it)
+                let closing = store.db.close_event();
+                tokio::pin!(closing);
                 loop {
-                    let group = {
+                    let next = async {
                         let mut queue = receiver.lock().await;
-                        let Some(first) = queue.recv().await else { break };
+                        let first = queue.recv().await?;
                         let mut group = vec![first];
                         while group.len() < GROUP_COMMITS {
                             match queue.try_recv() {
@@ -1200,10 +1222,18 @@ impl ScormCommitWriter {
                                 Err(_) => break,
                             }
                         }
-                        group
+                        Some(group)
+                    };
+                    let group = tokio::select! {
+                        biased;
+                        _ = &mut closing => break,
+                        group = next => match group {
+                            Some(group) => group,
+                            None => break,
+                        },
                     };
                     let (requests, replies): (Vec<ScormCommitRequest>, Vec<_>) = group.into_iter().unzip();
-                    match store.apply_scorm_commits(&requests).await {
+                    match store.apply_scorm_commits_on(&mut connection, &requests).await {
                         Ok(outcomes) => {
                             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                                 let _ = reply.send(outcome);

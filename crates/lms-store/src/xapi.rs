@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::{BeginWrite, Db, with_db};
+use crate::db::{BeginWrite, BeginWriteOn, Db, WriterConnection, with_db, with_held};
 use crate::{Error, Store, now_text};
 
 /// The xAPI scopes a client can hold.
@@ -835,15 +835,31 @@ impl Store {
     /// different content fails its batch with [`Error::Conflict`]; an identical one is skipped.
     /// The outer error means the transaction itself failed (nothing was stored).
     pub async fn write_statement_batches(&self, batches: &[StatementBatch]) -> Result<Vec<Result<(), Error>>, Error> {
+        self.write_statement_batches_on(&mut WriterConnection::borrowed(), batches).await
+    }
+
+    /// [`Store::write_statement_batches`] on a writer's own connection.
+    pub(crate) async fn write_statement_batches_on(
+        &self,
+        writer: &mut WriterConnection,
+        batches: &[StatementBatch],
+    ) -> Result<Vec<Result<(), Error>>, Error> {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let is_pg = matches!(self.db, Db::Postgres(_));
-        with_db!(&self.db, |pool| {
-            let mut tx = pool.begin_write().await?;
-
-            let outcomes = write_batches_in_tx!(tx, is_pg, batches, now_ms);
-            tx.commit().await?;
-            Ok(outcomes)
-        })
+        let outcome = async {
+            let held = writer.get(&self.db).await?;
+            with_held!(held, |connection| {
+                let mut tx = connection.begin_write().await?;
+                let outcomes = write_batches_in_tx!(tx, is_pg, batches, now_ms);
+                tx.commit().await?;
+                Ok(outcomes)
+            })
+        }
+        .await;
+        if matches!(outcome, Err(Error::Database(_))) {
+            writer.discard();
+        }
+        outcome
     }
 
     // ---- statements: reading ------------------------------------------------------------
@@ -1278,7 +1294,19 @@ impl XapiWriter {
     pub fn spawn(store: Store) -> XapiWriter {
         let (sender, mut receiver) = mpsc::channel::<WriteRequest>(4_096);
         tokio::spawn(async move {
-            while let Some(first) = receiver.recv().await {
+            let mut connection = WriterConnection::dedicated();
+            // the writer lets its connection go when the store closes (it would wait for it)
+            let closing = store.db.close_event();
+            tokio::pin!(closing);
+            loop {
+                let first = tokio::select! {
+                    biased;
+                    _ = &mut closing => break,
+                    first = receiver.recv() => match first {
+                        Some(first) => first,
+                        None => break,
+                    },
+                };
                 let mut size = first.0.statements.len();
                 let mut bytes: usize = first.0.attachments.iter().map(|a| a.content.len()).sum();
                 let mut group = vec![first];
@@ -1293,7 +1321,7 @@ impl XapiWriter {
                     }
                 }
                 let (batches, replies): (Vec<StatementBatch>, Vec<oneshot::Sender<Result<(), Error>>>) = group.into_iter().unzip();
-                match store.write_statement_batches(&batches).await {
+                match store.write_statement_batches_on(&mut connection, &batches).await {
                     Ok(outcomes) => {
                         for (reply, outcome) in replies.into_iter().zip(outcomes) {
                             let _ = reply.send(outcome);

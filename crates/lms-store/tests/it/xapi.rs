@@ -217,6 +217,11 @@ on_both!(group_commit_writer, |store: Store, _dir| async move {
     let conflict = writer.write(batch(vec![statement(7, "ann", "failed", "a1")], 1_000)).await;
     assert!(matches!(conflict, Err(Error::Conflict { .. })), "{conflict:?}");
     assert_eq!(store.xapi_statement_count().await.unwrap(), 50);
+    // the writer keeps a connection of its own; closing the store must not wait for it
+    tokio::time::timeout(std::time::Duration::from_secs(10), store.close())
+        .await
+        .expect("closing the store while the statement writer is alive");
+    drop(writer);
 });
 
 on_both!(documents, |store: Store, _dir| async move {
