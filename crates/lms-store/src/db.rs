@@ -234,15 +234,6 @@ fn redact(url: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(super::redact("postgres://h/db"), "postgres://h/db");
-        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
-    }
-}
 
 /// Starting a transaction that will write. On SQLite this is `BEGIN IMMEDIATE`, which takes
 /// the write lock up front: a deferred transaction that reads first and writes later can fail
@@ -365,5 +356,15 @@ impl BeginWriteOn for sqlx::pool::PoolConnection<sqlx::Postgres> {
     type Database = sqlx::Postgres;
     fn begin_write(&mut self) -> impl Future<Output = Result<sqlx::Transaction<'_, sqlx::Postgres>, sqlx::Error>> + Send {
         sqlx::Connection::begin(&mut **self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact("postgres://h/db"), "postgres://h/db");
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
     }
 }
