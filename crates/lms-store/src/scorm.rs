@@ -1211,6 +1211,12 @@ impl ScormCommitWriter {
                 // the lane lets its connection go when the store closes (it would wait for it)
                 let closing = store.db.close_event();
                 tokio::pin!(closing);
+                // connected before the first group arrives (a failure here is retried by it)
+                tokio::select! {
+                    biased;
+                    _ = &mut closing => return,
+                    _ = connection.get(&store.db) => {}
+                }
                 loop {
                     let next = async {
                         let mut queue = receiver.lock().await;
