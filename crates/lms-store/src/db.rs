@@ -289,6 +289,29 @@ macro_rules! with_held {
 }
 pub(crate) use with_held;
 
+/// Runs `$body` in a write transaction `$tx` begun on the writer's connection (taken from the
+/// pool of `$db` when it has none) and evaluates to its `Result`; `$body` commits. After a
+/// database error the writer lets the connection go ([`WriterConnection::discard`]).
+macro_rules! in_write_tx {
+    ($writer:expr, $db:expr, |$tx:ident| $body:expr) => {{
+        let writer: &mut $crate::db::WriterConnection = $writer;
+        let outcome = async {
+            let held = writer.get($db).await?;
+            $crate::db::with_held!(held, |connection| {
+                #[allow(unused_mut)]
+                let mut $tx = $crate::db::BeginWriteOn::begin_write(connection).await?;
+                $body
+            })
+        }
+        .await;
+        if matches!(outcome, Err($crate::Error::Database(_))) {
+            writer.discard();
+        }
+        outcome
+    }};
+}
+pub(crate) use in_write_tx;
+
 impl WriterConnection {
     /// A connection the caller keeps across calls.
     pub(crate) fn dedicated() -> WriterConnection {

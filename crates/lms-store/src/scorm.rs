@@ -19,7 +19,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::db::{BeginWrite, BeginWriteOn, Db, WriterConnection, with_db, with_held};
+use crate::db::{BeginWrite, Db, WriterConnection, in_write_tx, with_db};
 use crate::xapi::tx_support::*;
 use crate::xapi::{StatementBatch, write_batches_in_tx};
 use crate::{Error, Store, now_text};
@@ -1094,20 +1094,12 @@ impl Store {
         let is_pg = matches!(self.db, Db::Postgres(_));
         let stamp = now_text();
         let mut began = false;
-        let outcome = async {
-            let held = writer.get(&self.db).await?;
-            with_held!(held, |connection| {
-                let mut tx = connection.begin_write().await?;
-                began = true;
-                let answers = apply_commits_in_tx!(tx, is_pg, requests, &stamp)?;
-                tx.commit().await?;
-                Ok(answers)
-            })
-        }
-        .await;
-        if matches!(outcome, Err(Error::Database(_))) {
-            writer.discard();
-        }
+        let outcome = in_write_tx!(writer, &self.db, |tx| {
+            began = true;
+            let answers = apply_commits_in_tx!(tx, is_pg, requests, &stamp)?;
+            tx.commit().await?;
+            Ok(answers)
+        });
         (began, outcome)
     }
 }

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::{BeginWrite, BeginWriteOn, Db, WriterConnection, with_db, with_held};
+use crate::db::{BeginWrite, Db, WriterConnection, in_write_tx, with_db};
 use crate::{Error, Store, now_text};
 
 /// The xAPI scopes a client can hold.
@@ -846,20 +846,11 @@ impl Store {
     ) -> Result<Vec<Result<(), Error>>, Error> {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let is_pg = matches!(self.db, Db::Postgres(_));
-        let outcome = async {
-            let held = writer.get(&self.db).await?;
-            with_held!(held, |connection| {
-                let mut tx = connection.begin_write().await?;
-                let outcomes = write_batches_in_tx!(tx, is_pg, batches, now_ms);
-                tx.commit().await?;
-                Ok(outcomes)
-            })
-        }
-        .await;
-        if matches!(outcome, Err(Error::Database(_))) {
-            writer.discard();
-        }
-        outcome
+        in_write_tx!(writer, &self.db, |tx| {
+            let outcomes = write_batches_in_tx!(tx, is_pg, batches, now_ms);
+            tx.commit().await?;
+            Ok(outcomes)
+        })
     }
 
     // ---- statements: reading ------------------------------------------------------------
